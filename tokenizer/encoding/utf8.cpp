@@ -1,0 +1,91 @@
+// UTF-8 validation and U+FFFD replacement (Unicode's "maximal subpart" policy, which is what
+// Python's bytes.decode("utf-8", "replace") does, so lossy encoding matches tiktoken on the
+// text Python would hand it).
+#include <cstring>
+
+#include "tokcount/tokcount.hpp"
+
+namespace tokcount {
+namespace {
+
+// Length of the well-formed sequence at p (Unicode Table 3-7), or 0 when ill-formed;
+// `prefix` receives the length of the maximal well-formed prefix of an ill-formed one.
+std::size_t sequence_length(const unsigned char* p, std::size_t avail, std::size_t& prefix) {
+  const unsigned char b0 = p[0];
+  prefix = 0;
+  std::size_t need;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    need = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    need = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    need = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  std::size_t i = 1;
+  for (; i < need; ++i) {
+    if (i >= avail) break;
+    const unsigned char b = p[i];
+    const unsigned char l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
+    if (b < l || b > h) break;
+  }
+  if (i == need) return need;
+  prefix = i;
+  return 0;
+}
+
+}  // namespace
+
+std::size_t find_invalid_utf8(std::string_view text) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII fast path, 8 bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t prefix;
+    const std::size_t len = sequence_length(p + i, n - i, prefix);
+    if (len == 0) return i;
+    i += len;
+  }
+  return kNoOffset;
+}
+
+std::string replace_invalid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t prefix;
+    const std::size_t len = sequence_length(p + i, n - i, prefix);
+    if (len > 0) {
+      out.append(text.data() + i, len);
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      i += prefix > 0 ? prefix : 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace tokcount

@@ -1,0 +1,156 @@
+#include "vocabulary/vocab_table.hpp"
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/strings/escaping.h>
+#include <absl/strings/str_cat.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "tokcount/tokcount.hpp"
+
+namespace tokcount::vocab {
+namespace {
+
+constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '1'};
+
+std::size_t align4(std::size_t n) { return (n + 3) & ~std::size_t{3}; }
+
+}  // namespace
+
+VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
+  auto fail = [](const char* why) {
+    return Error(ErrorCode::kParseError, absl::StrCat("malformed vocabulary table: ", why));
+  };
+  if (blob == nullptr || size < sizeof(BlobHeader)) throw fail("too small");
+  VocabTable t;
+  t.header_ = reinterpret_cast<const BlobHeader*>(blob);
+  if (std::memcmp(t.header_->magic, kMagic, sizeof kMagic) != 0) throw fail("bad magic");
+  if (t.header_->hash_bits > 30) throw fail("bad hash size");
+  const std::size_t n_offsets = std::size_t{t.header_->rank_limit} + 1;
+  const std::size_t n_slots = std::size_t{1} << t.header_->hash_bits;
+  const std::size_t need = sizeof(BlobHeader) + 4 * n_offsets + sizeof(Slot) * n_slots + t.header_->bytes_size;
+  if (size < need) throw fail("truncated");
+  t.offsets_ = reinterpret_cast<const std::uint32_t*>(blob + sizeof(BlobHeader));
+  t.slots_ = reinterpret_cast<const Slot*>(blob + sizeof(BlobHeader) + 4 * n_offsets);
+  t.bytes_ = blob + sizeof(BlobHeader) + 4 * n_offsets + sizeof(Slot) * n_slots;
+  t.mask_ = n_slots - 1;
+  if (t.offsets_[t.header_->rank_limit] != t.header_->bytes_size) throw fail("offsets do not cover bytes");
+  for (int b = 0; b < 256; ++b) {
+    const std::uint8_t byte = static_cast<std::uint8_t>(b);
+    t.byte_ranks_[b] = t.find(&byte, 1);
+  }
+  return t;
+}
+
+std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std::string, Rank>>& ranks) {
+  Rank max_rank = 0;
+  std::size_t total_bytes = 0, max_len = 0;
+  absl::flat_hash_map<std::string_view, Rank> by_bytes;
+  by_bytes.reserve(ranks.size());
+  for (const auto& [bytes, rank] : ranks) {
+    if (bytes.empty()) throw Error(ErrorCode::kInvalidArgument, "a mergeable token has empty bytes");
+    if (rank == kNoRank) throw Error(ErrorCode::kInvalidArgument, "rank 4294967295 is reserved");
+    if (!by_bytes.emplace(bytes, rank).second)
+      throw Error(ErrorCode::kInvalidArgument, "duplicate token bytes in mergeable ranks");
+    max_rank = std::max(max_rank, rank);
+    total_bytes += bytes.size();
+    max_len = std::max(max_len, bytes.size());
+  }
+  const std::size_t rank_limit = ranks.empty() ? 0 : std::size_t{max_rank} + 1;
+  // Ranks index the offsets array directly; refuse vocabularies so sparse that it would waste
+  // more than it holds (tiktoken ranks are dense: 0..n-1 with at most a few gaps).
+  if (rank_limit > 4 * ranks.size() + 65536)
+    throw Error(ErrorCode::kInvalidArgument,
+                absl::StrCat("mergeable ranks are too sparse: max rank ", max_rank, " for ", ranks.size(), " tokens"));
+  if (total_bytes >= 0xFFFFFFFFu) throw Error(ErrorCode::kInputTooLarge, "vocabulary bytes exceed 4 GiB");
+
+  std::vector<const std::string*> by_rank(rank_limit, nullptr);
+  for (const auto& [bytes, rank] : ranks) {
+    if (by_rank[rank] != nullptr)
+      throw Error(ErrorCode::kInvalidArgument,
+                  absl::StrCat("duplicate rank ", rank, " in mergeable ranks"));
+    by_rank[rank] = &bytes;
+  }
+
+  std::uint32_t hash_bits = 4;
+  while ((std::size_t{1} << hash_bits) < 2 * ranks.size() + 1) ++hash_bits;  // load factor <= 0.5
+  const std::size_t n_slots = std::size_t{1} << hash_bits;
+
+  const std::size_t offsets_at = sizeof(BlobHeader);
+  const std::size_t slots_at = offsets_at + 4 * (rank_limit + 1);
+  const std::size_t bytes_at = slots_at + sizeof(Slot) * n_slots;
+  std::vector<std::uint8_t> blob(align4(bytes_at + total_bytes), 0);
+
+  BlobHeader header{};
+  std::memcpy(header.magic, kMagic, sizeof kMagic);
+  header.n_tokens = static_cast<std::uint32_t>(ranks.size());
+  header.rank_limit = static_cast<std::uint32_t>(rank_limit);
+  header.hash_bits = hash_bits;
+  header.bytes_size = static_cast<std::uint32_t>(total_bytes);
+  header.max_token_len = static_cast<std::uint32_t>(max_len);
+  std::memcpy(blob.data(), &header, sizeof header);
+
+  auto* offsets = reinterpret_cast<std::uint32_t*>(blob.data() + offsets_at);
+  auto* slots = reinterpret_cast<Slot*>(blob.data() + slots_at);
+  std::uint8_t* bytes = blob.data() + bytes_at;
+  std::uint32_t pos = 0;
+  for (std::size_t r = 0; r < rank_limit; ++r) {
+    offsets[r] = pos;
+    if (by_rank[r] != nullptr) {
+      std::memcpy(bytes + pos, by_rank[r]->data(), by_rank[r]->size());
+      pos += static_cast<std::uint32_t>(by_rank[r]->size());
+    }
+  }
+  offsets[rank_limit] = pos;
+  for (std::size_t i = 0; i < n_slots; ++i) slots[i] = Slot{kNoRank, 0};
+  // Insert in rank order so the table (and the generated blob) is deterministic.
+  for (std::size_t r = 0; r < rank_limit; ++r) {
+    if (by_rank[r] == nullptr) continue;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(by_rank[r]->data());
+    const std::uint64_t h = hash(p, by_rank[r]->size());
+    std::size_t i = static_cast<std::size_t>(h) & (n_slots - 1);
+    while (slots[i].rank != kNoRank) i = (i + 1) & (n_slots - 1);
+    slots[i] = Slot{static_cast<Rank>(r), static_cast<std::uint32_t>(h >> 32)};
+  }
+  return blob;
+}
+
+std::vector<std::pair<std::string, Rank>> parse_tiktoken(std::string_view contents) {
+  std::vector<std::pair<std::string, Rank>> out;
+  absl::flat_hash_map<std::string, std::size_t> index;
+  std::size_t line_no = 0;
+  while (!contents.empty()) {
+    ++line_no;
+    std::size_t eol = contents.find('\n');
+    std::string_view line = contents.substr(0, eol);
+    contents.remove_prefix(eol == std::string_view::npos ? contents.size() : eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    const std::size_t sp = line.find(' ');
+    auto bad = [&](const char* why) {
+      return Error(ErrorCode::kParseError, absl::StrCat(".tiktoken line ", line_no, ": ", why));
+    };
+    if (sp == std::string_view::npos || line.find(' ', sp + 1) != std::string_view::npos)
+      throw bad("expected '<base64> <rank>'");
+    std::string bytes;
+    if (!absl::Base64Unescape(absl::string_view(line.data(), sp), &bytes)) throw bad("invalid base64");
+    const std::string_view rank_text = line.substr(sp + 1);
+    std::uint64_t rank = 0;
+    if (rank_text.empty() || rank_text.size() > 10) throw bad("invalid rank");
+    for (char c : rank_text) {
+      if (c < '0' || c > '9') throw bad("invalid rank");
+      rank = rank * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (rank >= kNoRank) throw bad("rank out of range");
+    auto [it, inserted] = index.emplace(bytes, out.size());
+    if (inserted) {
+      out.emplace_back(std::move(bytes), static_cast<Rank>(rank));
+    } else {
+      out[it->second].second = static_cast<Rank>(rank);
+    }
+  }
+  return out;
+}
+
+}  // namespace tokcount::vocab

@@ -1,0 +1,17 @@
+# cmake -DFILE=path -DSUMS=SHA256SUMS -P verify_sha256.cmake
+# Fails the build when a vocabulary file does not have the SHA-256 tiktoken expects.
+get_filename_component(name "${FILE}" NAME)
+file(STRINGS "${SUMS}" lines)
+set(expected "")
+foreach(line IN LISTS lines)
+  if(line MATCHES "^([0-9a-f]+)  (.+)$" AND CMAKE_MATCH_2 STREQUAL name)
+    set(expected "${CMAKE_MATCH_1}")
+  endif()
+endforeach()
+if(expected STREQUAL "")
+  message(FATAL_ERROR "${name} is not listed in ${SUMS}")
+endif()
+file(SHA256 "${FILE}" actual)
+if(NOT actual STREQUAL expected)
+  message(FATAL_ERROR "${name}: SHA-256 ${actual} does not match the expected ${expected}")
+endif()
