@@ -44,12 +44,12 @@ inline bool call_emit1(F& f, T value) {
   }
 }
 
-inline bool is_other(std::uint8_t flags) noexcept {  // [^\s\p{L}\p{N}]
+TOKCOUNT_ALWAYS_INLINE bool is_other(std::uint8_t flags) noexcept {  // [^\s\p{L}\p{N}]
   return (flags & (kLetter | kNumber | kSpace)) == 0;
 }
 
 // End of the maximal run of characters whose flags intersect `mask`, starting at `pos`.
-inline std::size_t run_end(const std::uint8_t* s, std::size_t pos, std::size_t n, std::uint8_t mask) noexcept {
+TOKCOUNT_ALWAYS_INLINE std::size_t run_end(const std::uint8_t* s, std::size_t pos, std::size_t n, std::uint8_t mask) noexcept {
   while (pos < n) {
     const std::uint8_t b = s[pos];
     if (b < 0x80) {
@@ -65,7 +65,7 @@ inline std::size_t run_end(const std::uint8_t* s, std::size_t pos, std::size_t n
 }
 
 // End of the maximal run of [^\s\p{L}\p{N}] characters starting at `pos`.
-inline std::size_t other_run_end(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+TOKCOUNT_ALWAYS_INLINE std::size_t other_run_end(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
   while (pos < n) {
     const auto c = char_at(s + pos);
     if (!is_other(c.flags)) break;
@@ -85,7 +85,7 @@ struct SpaceRun {
 };
 inline constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
-inline SpaceRun space_run(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+TOKCOUNT_ALWAYS_INLINE SpaceRun space_run(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
   SpaceRun r{pos, pos, kNone, 0};
   while (r.end < n) {
     const auto c = char_at(s + r.end);
@@ -112,7 +112,7 @@ inline bool lower_ascii_eq(std::uint8_t c, char lower) noexcept { return (c | 0x
 // Case-sensitive (r50k): 's 'd 'm 't 'll 've 're. Case-insensitive (cl100k, o200k) also takes
 // any ASCII case. (Unicode simple case folding adds U+017F for 's' only; pip tiktoken 0.14 does
 // not treat "'\u017f" as a contraction, which the differential tests check.)
-inline std::size_t contraction_end(const std::uint8_t* s, std::size_t pos, std::size_t n, bool ignore_case) noexcept {
+TOKCOUNT_ALWAYS_INLINE std::size_t contraction_end(const std::uint8_t* s, std::size_t pos, std::size_t n, bool ignore_case) noexcept {
   if (pos + 1 >= n || s[pos] != '\'') return 0;
   const std::uint8_t a = ignore_case ? static_cast<std::uint8_t>(s[pos + 1] | 0x20) : s[pos + 1];
   // Only fold ASCII letters: `| 0x20` must not turn other bytes into letters.

@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 
+// The scanners call these per character; they must inline into the scan loops.
+#define TOKCOUNT_ALWAYS_INLINE inline __attribute__((always_inline))
+
 namespace tokcount::unicode {
 
 #include "pretokenizer/unicode_tables.inc"
@@ -17,7 +20,7 @@ enum : std::uint8_t {
   kLowerSet = 16,  // [\p{Ll}\p{Lm}\p{Lo}\p{M}]         (o200k)
 };
 
-inline std::uint8_t flags_of(std::uint32_t cp) noexcept {
+TOKCOUNT_ALWAYS_INLINE std::uint8_t flags_of(std::uint32_t cp) noexcept {
   if (cp >= 0x110000) return 0;
   return kStage2[std::size_t{kStage1[cp >> 8]} * 256 + (cp & 0xFF)];
 }
@@ -29,7 +32,7 @@ struct Char {
   std::uint8_t flags;
 };
 
-inline Char char_at(const std::uint8_t* p) noexcept {
+TOKCOUNT_ALWAYS_INLINE Char char_at(const std::uint8_t* p) noexcept {
   const std::uint8_t b0 = p[0];
   if (b0 < 0x80) return {b0, 1, kStage2[b0]};  // stage-1 block 0 is the first stage-2 block
   std::uint32_t cp;

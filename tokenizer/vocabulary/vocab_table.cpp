@@ -12,9 +12,15 @@
 namespace tokcount::vocab {
 namespace {
 
-constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '1'};
+constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '2'};
 
-std::size_t align4(std::size_t n) { return (n + 3) & ~std::size_t{3}; }
+std::size_t align8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
+
+std::uint32_t table_bits(std::size_t entries) {
+  std::uint32_t bits = 4;
+  while ((std::size_t{1} << bits) < 2 * entries + 1) ++bits;  // load factor <= 0.5
+  return bits;
+}
 
 }  // namespace
 
@@ -26,14 +32,21 @@ VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
   VocabTable t;
   t.header_ = reinterpret_cast<const BlobHeader*>(blob);
   if (std::memcmp(t.header_->magic, kMagic, sizeof kMagic) != 0) throw fail("bad magic");
-  if (t.header_->hash_bits > 30) throw fail("bad hash size");
+  if (t.header_->hash_bits > 30 || t.header_->short_bits > 30 || t.header_->short_bits < 4)
+    throw fail("bad hash size");
   const std::size_t n_offsets = std::size_t{t.header_->rank_limit} + 1;
+  const std::size_t n_short = std::size_t{1} << t.header_->short_bits;
   const std::size_t n_slots = std::size_t{1} << t.header_->hash_bits;
-  const std::size_t need = sizeof(BlobHeader) + 4 * n_offsets + sizeof(Slot) * n_slots + t.header_->bytes_size;
-  if (size < need) throw fail("truncated");
-  t.offsets_ = reinterpret_cast<const std::uint32_t*>(blob + sizeof(BlobHeader));
-  t.slots_ = reinterpret_cast<const Slot*>(blob + sizeof(BlobHeader) + 4 * n_offsets);
-  t.bytes_ = blob + sizeof(BlobHeader) + 4 * n_offsets + sizeof(Slot) * n_slots;
+  const std::size_t short_at = sizeof(BlobHeader);
+  const std::size_t slots_at = short_at + sizeof(ShortSlot) * n_short;
+  const std::size_t offsets_at = slots_at + sizeof(Slot) * n_slots;
+  const std::size_t bytes_at = offsets_at + 4 * n_offsets;
+  if (size < bytes_at + t.header_->bytes_size) throw fail("truncated");
+  t.short_slots_ = reinterpret_cast<const ShortSlot*>(blob + short_at);
+  t.short_mask_ = n_short - 1;
+  t.slots_ = reinterpret_cast<const Slot*>(blob + slots_at);
+  t.offsets_ = reinterpret_cast<const std::uint32_t*>(blob + offsets_at);
+  t.bytes_ = blob + bytes_at;
   t.mask_ = n_slots - 1;
   if (t.offsets_[t.header_->rank_limit] != t.header_->bytes_size) throw fail("offsets do not cover bytes");
   for (int b = 0; b < 256; ++b) {
@@ -73,14 +86,18 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
     by_rank[rank] = &bytes;
   }
 
-  std::uint32_t hash_bits = 4;
-  while ((std::size_t{1} << hash_bits) < 2 * ranks.size() + 1) ++hash_bits;  // load factor <= 0.5
+  std::size_t n_short_tokens = 0;
+  for (const auto& [bytes, rank] : ranks) n_short_tokens += bytes.size() <= kMaxShortToken;
+  const std::uint32_t short_bits = table_bits(n_short_tokens);
+  const std::uint32_t hash_bits = table_bits(ranks.size() - n_short_tokens);
+  const std::size_t n_short = std::size_t{1} << short_bits;
   const std::size_t n_slots = std::size_t{1} << hash_bits;
 
-  const std::size_t offsets_at = sizeof(BlobHeader);
-  const std::size_t slots_at = offsets_at + 4 * (rank_limit + 1);
-  const std::size_t bytes_at = slots_at + sizeof(Slot) * n_slots;
-  std::vector<std::uint8_t> blob(align4(bytes_at + total_bytes), 0);
+  const std::size_t short_at = sizeof(BlobHeader);
+  const std::size_t slots_at = short_at + sizeof(ShortSlot) * n_short;
+  const std::size_t offsets_at = slots_at + sizeof(Slot) * n_slots;
+  const std::size_t bytes_at = offsets_at + 4 * (rank_limit + 1);
+  std::vector<std::uint8_t> blob(align8(bytes_at + total_bytes), 0);
 
   BlobHeader header{};
   std::memcpy(header.magic, kMagic, sizeof kMagic);
@@ -89,8 +106,10 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   header.hash_bits = hash_bits;
   header.bytes_size = static_cast<std::uint32_t>(total_bytes);
   header.max_token_len = static_cast<std::uint32_t>(max_len);
+  header.short_bits = short_bits;
   std::memcpy(blob.data(), &header, sizeof header);
 
+  auto* short_slots = reinterpret_cast<ShortSlot*>(blob.data() + short_at);
   auto* offsets = reinterpret_cast<std::uint32_t*>(blob.data() + offsets_at);
   auto* slots = reinterpret_cast<Slot*>(blob.data() + slots_at);
   std::uint8_t* bytes = blob.data() + bytes_at;
@@ -108,6 +127,13 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   for (std::size_t r = 0; r < rank_limit; ++r) {
     if (by_rank[r] == nullptr) continue;
     const auto* p = reinterpret_cast<const std::uint8_t*>(by_rank[r]->data());
+    if (by_rank[r]->size() <= kMaxShortToken) {
+      const std::uint64_t key = short_key(p, by_rank[r]->size());
+      std::size_t i = short_hash(key, short_bits);
+      while (short_slots[i].key != 0) i = (i + 1) & (n_short - 1);
+      short_slots[i] = ShortSlot{key, static_cast<Rank>(r), 0};
+      continue;
+    }
     const std::uint64_t h = hash(p, by_rank[r]->size());
     std::size_t i = static_cast<std::size_t>(h) & (n_slots - 1);
     while (slots[i].rank != kNoRank) i = (i + 1) & (n_slots - 1);

@@ -5,15 +5,19 @@
 // allocation, pages touched only on use) and as the in-memory table of a custom encoding
 // (built at run time by the same builder). One layout, one lookup path.
 //
-// Layout (little-endian, all fields 4-byte aligned):
+// Layout (little-endian, 8-byte aligned sections):
 //   BlobHeader
+//   ShortSlot short_slots[1 << short_bits]  tokens of <= 7 bytes, the key packed inline: one
+//                                           cache line answers the lookup (most pieces and
+//                                           every first merge pair are this short)
+//   Slot   slots[1 << hash_bits]     longer tokens: open addressing, linear probing, XXH3-64
 //   uint32 offsets[rank_limit + 1]   token r = bytes[offsets[r], offsets[r+1]); empty = no token
-//   Slot   slots[1 << hash_bits]     open addressing, linear probing, keyed by XXH3-64 of bytes
 //   uint8  bytes[bytes_size]
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,15 +31,23 @@ using Rank = std::uint32_t;
 inline constexpr Rank kNoRank = 0xFFFFFFFFu;
 
 struct BlobHeader {
-  char magic[8];            // "TOKCVOC1"
+  char magic[8];            // "TOKCVOC2"
   std::uint32_t n_tokens;   // number of mergeable tokens
   std::uint32_t rank_limit; // max rank + 1
   std::uint32_t hash_bits;
   std::uint32_t bytes_size;
   std::uint32_t max_token_len;
-  std::uint32_t reserved;
+  std::uint32_t short_bits;
 };
 static_assert(sizeof(BlobHeader) == 32);
+
+inline constexpr std::size_t kMaxShortToken = 7;
+
+struct ShortSlot {
+  std::uint64_t key;  // packed bytes | length << 56; 0 = empty
+  Rank rank;
+  std::uint32_t pad;
+};
 
 struct Slot {
   Rank rank;           // kNoRank = empty
@@ -56,8 +68,42 @@ class VocabTable {
     return XXH3_64bits(p, n);
   }
 
+  // Packs 1..7 bytes and the length into one word, with overlapping loads instead of a
+  // byte loop (bytes covered twice are equal, so OR-ing is exact).
+  static std::uint64_t short_key(const std::uint8_t* p, std::size_t n) noexcept {
+    std::uint64_t k;
+    if (n >= 4) {
+      std::uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      k = lo | (std::uint64_t{hi} << (8 * (n - 4)));
+    } else if (n >= 2) {
+      std::uint16_t lo, hi;
+      std::memcpy(&lo, p, 2);
+      std::memcpy(&hi, p + n - 2, 2);
+      k = lo | (std::uint64_t{hi} << (8 * (n - 2)));
+    } else {
+      k = p[0];
+    }
+    return k | (std::uint64_t{n} << 56);
+  }
+  static std::size_t short_hash(std::uint64_t key, std::uint32_t bits) noexcept {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+  }
+
   // Rank of the byte string, or kNoRank.
   Rank find(const std::uint8_t* p, std::size_t n) const noexcept {
+    if (n <= kMaxShortToken) {
+      if (n == 0) return kNoRank;
+      const std::uint64_t key = short_key(p, n);
+      std::size_t i = short_hash(key, header_->short_bits);
+      for (;;) {
+        const ShortSlot& s = short_slots_[i];
+        if (s.key == key) return s.rank;
+        if (s.key == 0) return kNoRank;
+        i = (i + 1) & short_mask_;
+      }
+    }
     if (n > header_->max_token_len) return kNoRank;
     const std::uint64_t h = hash(p, n);
     const std::uint32_t tag = static_cast<std::uint32_t>(h >> 32);
@@ -95,6 +141,8 @@ class VocabTable {
 
  private:
   const BlobHeader* header_ = nullptr;
+  const ShortSlot* short_slots_ = nullptr;
+  std::size_t short_mask_ = 0;
   const std::uint32_t* offsets_ = nullptr;
   const Slot* slots_ = nullptr;
   const std::uint8_t* bytes_ = nullptr;
