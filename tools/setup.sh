@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building tokcount needs (Debian 12 packages) and builds it into build/.
+# Idempotent: installs only missing packages, reuses an existing build directory.
+# Usage: tools/setup.sh [extra cmake args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ninja-build pkg-config git
+          libabsl-dev libre2-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
+          libcli11-dev libsimdjson-dev nlohmann-json3-dev pybind11-dev
+          python3 python3-venv python3-pip python3-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+build_dir=${TOKCOUNT_BUILD_DIR:-build}
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${TOKCOUNT_BUILD_TYPE:-Release} "$@" >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
