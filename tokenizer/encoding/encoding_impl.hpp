@@ -88,13 +88,28 @@ struct EncodingImpl {
   template <class Emit>
   bool encode_ordinary_valid(std::string_view text, Emit&& emit) const {
     const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
+    // Pieces are merged in batches: first every piece's vocabulary slot is prefetched, then the
+    // pieces are resolved in order (see VocabTable::prefetch).
+    constexpr std::size_t kBatch = 16;
+    std::size_t begins[kBatch], ends[kBatch];
+    std::size_t queued = 0;
     bool go_on = true;
-    for_each_piece(s, text.size(), [&](std::size_t b, std::size_t e) {
-      merge::encode_piece(vocab, s + b, e - b, [&](Rank r) {
-        if (!pretok::call_emit1(emit, r)) go_on = false;
-      });
+    auto flush = [&] {
+      for (std::size_t i = 0; i < queued; ++i) vocab.prefetch(s + begins[i], ends[i] - begins[i]);
+      for (std::size_t i = 0; i < queued && go_on; ++i) {
+        merge::encode_piece(vocab, s + begins[i], ends[i] - begins[i], [&](Rank r) {
+          if (go_on && !pretok::call_emit1(emit, r)) go_on = false;
+        });
+      }
+      queued = 0;
       return go_on;
+    };
+    for_each_piece(s, text.size(), [&](std::size_t b, std::size_t e) {
+      begins[queued] = b;
+      ends[queued] = e;
+      return ++queued < kBatch || flush();
     });
+    if (go_on) flush();
     return go_on;
   }
 

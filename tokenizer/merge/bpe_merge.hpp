@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "merge/piece_cache.hpp"
 #include "tokcount/tokcount.hpp"
 #include "vocabulary/vocab_table.hpp"
 
@@ -81,6 +82,23 @@ template <class Emit>
 void encode_piece(const VocabTable& v, const std::uint8_t* p, std::size_t n, Emit&& emit) {
   if (n == 1) {
     emit(byte_token(v, p[0]));
+    return;
+  }
+  if (n <= PieceCache::kMaxPiece) {
+    PieceCache& cache = PieceCache::for_this_thread();
+    const PieceCache::Key key = PieceCache::key_of(p, n);
+    Rank tokens[kHeapThreshold];
+    std::size_t count = cache.find(key, v.id(), tokens);
+    if (count == 0) {
+      const Rank whole = v.find(p, n);
+      if (whole != kNoRank) {
+        tokens[count++] = whole;
+      } else {
+        merge_short(v, p, n, [&](Rank r) { tokens[count++] = r; });
+      }
+      if (count <= PieceCache::kMaxTokens) cache.insert(key, v.id(), tokens, count);
+    }
+    for (std::size_t i = 0; i < count; ++i) emit(tokens[i]);
     return;
   }
   const Rank whole = v.find(p, n);

@@ -5,6 +5,7 @@
 #include <absl/strings/str_cat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "tokcount/tokcount.hpp"
@@ -16,9 +17,10 @@ constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '2'};
 
 std::size_t align8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
-std::uint32_t table_bits(std::size_t entries) {
+// Smallest power-of-two table with load factor <= max_load_pct percent.
+std::uint32_t table_bits(std::size_t entries, std::size_t max_load_pct) {
   std::uint32_t bits = 4;
-  while ((std::size_t{1} << bits) < 2 * entries + 1) ++bits;  // load factor <= 0.5
+  while ((std::size_t{1} << bits) * max_load_pct < entries * 100 + 1) ++bits;
   return bits;
 }
 
@@ -48,6 +50,8 @@ VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
   t.offsets_ = reinterpret_cast<const std::uint32_t*>(blob + offsets_at);
   t.bytes_ = blob + bytes_at;
   t.mask_ = n_slots - 1;
+  static std::atomic<std::uint32_t> next_id{1};
+  t.id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   if (t.offsets_[t.header_->rank_limit] != t.header_->bytes_size) throw fail("offsets do not cover bytes");
   for (int b = 0; b < 256; ++b) {
     const std::uint8_t byte = static_cast<std::uint8_t>(b);
@@ -88,8 +92,11 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
 
   std::size_t n_short_tokens = 0;
   for (const auto& [bytes, rank] : ranks) n_short_tokens += bytes.size() <= kMaxShortToken;
-  const std::uint32_t short_bits = table_bits(n_short_tokens);
-  const std::uint32_t hash_bits = table_bits(ranks.size() - n_short_tokens);
+  // The inline-key table is probed on every piece: keep it dense enough to stay cache-friendly
+  // (load <= 75%; a probe compares one word per slot). The long table stays sparse (<= 50%)
+  // because each extra probe there can cost a memcmp.
+  const std::uint32_t short_bits = table_bits(n_short_tokens, 75);
+  const std::uint32_t hash_bits = table_bits(ranks.size() - n_short_tokens, 50);
   const std::size_t n_short = std::size_t{1} << short_bits;
   const std::size_t n_slots = std::size_t{1} << hash_bits;
 
