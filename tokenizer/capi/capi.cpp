@@ -1,0 +1,508 @@
+// The C API (tokcount.h): a skin over tokcount::Encoding. It only checks arguments, converts
+// them to the C++ types, copies results out and turns exceptions into status codes; every
+// tokenization decision is made by the C++ core.
+#include "tokcount/tokcount.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokcount/tokcount.hpp"
+
+// A handle owns one reference to an immutable encoding; built-in encodings are shared
+// singletons, so freeing a handle never frees anything another handle uses.
+struct tokcount_encoding {
+  tokcount::EncodingPtr enc;
+};
+
+namespace {
+
+using tokcount::ErrorCode;
+
+// The status values are the C++ ErrorCode values, so conversion is a cast.
+#define TOKCOUNT_SAME_CODE(c, e) \
+  static_assert(static_cast<int>(c) == static_cast<int>(ErrorCode::e), #c " != ErrorCode::" #e)
+TOKCOUNT_SAME_CODE(TOKCOUNT_OK, kOk);
+TOKCOUNT_SAME_CODE(TOKCOUNT_INVALID_ARGUMENT, kInvalidArgument);
+TOKCOUNT_SAME_CODE(TOKCOUNT_INVALID_UTF8, kInvalidUtf8);
+TOKCOUNT_SAME_CODE(TOKCOUNT_DISALLOWED_SPECIAL, kDisallowedSpecial);
+TOKCOUNT_SAME_CODE(TOKCOUNT_UNKNOWN_TOKEN, kUnknownToken);
+TOKCOUNT_SAME_CODE(TOKCOUNT_BUFFER_TOO_SMALL, kBufferTooSmall);
+TOKCOUNT_SAME_CODE(TOKCOUNT_OUT_OF_MEMORY, kOutOfMemory);
+TOKCOUNT_SAME_CODE(TOKCOUNT_PARSE_ERROR, kParseError);
+TOKCOUNT_SAME_CODE(TOKCOUNT_UNSUPPORTED_PATTERN, kUnsupportedPattern);
+TOKCOUNT_SAME_CODE(TOKCOUNT_UNKNOWN_ENCODING, kUnknownEncoding);
+TOKCOUNT_SAME_CODE(TOKCOUNT_UNKNOWN_MODEL, kUnknownModel);
+TOKCOUNT_SAME_CODE(TOKCOUNT_INPUT_TOO_LARGE, kInputTooLarge);
+TOKCOUNT_SAME_CODE(TOKCOUNT_IO_ERROR, kIoError);
+TOKCOUNT_SAME_CODE(TOKCOUNT_INTERNAL, kInternal);
+#undef TOKCOUNT_SAME_CODE
+static_assert(TOKCOUNT_MAX_INPUT_BYTES == tokcount::kMaxInputBytes);
+static_assert(TOKCOUNT_NO_OFFSET == tokcount::kNoOffset);
+static_assert(sizeof(tokcount::Rank) == sizeof(uint32_t));
+
+constexpr uint32_t kKnownFlags =
+    TOKCOUNT_ALLOWED_SPECIAL_ALL | TOKCOUNT_DISALLOWED_SPECIAL_NONE | TOKCOUNT_UTF8_REPLACE;
+
+// Per-thread last error. `fixed` replaces `message` when storing the message itself ran out
+// of memory, so reporting an error never throws.
+struct LastError {
+  std::string message;
+  const char* fixed = nullptr;
+  size_t offset = TOKCOUNT_NO_OFFSET;
+};
+thread_local LastError t_last_error;
+
+void clear_last_error() noexcept {
+  t_last_error.message.clear();  // keeps capacity: no allocation on the success path
+  t_last_error.fixed = nullptr;
+  t_last_error.offset = TOKCOUNT_NO_OFFSET;
+}
+
+tokcount_status fail(tokcount_status status, std::string_view message,
+                     size_t offset = TOKCOUNT_NO_OFFSET) noexcept {
+  t_last_error.offset = offset;
+  t_last_error.fixed = nullptr;
+  try {
+    t_last_error.message.assign(message);
+  } catch (...) {
+    t_last_error.message.clear();
+    t_last_error.fixed = tokcount_status_name(status);
+  }
+  return status;
+}
+
+[[noreturn]] void invalid(const char* what) {
+  throw tokcount::Error(ErrorCode::kInvalidArgument, what);
+}
+
+// Runs body; any exception becomes a status and the thread's last error.
+template <class Body>
+tokcount_status guarded(Body&& body) noexcept {
+  clear_last_error();
+  try {
+    return body();
+  } catch (const tokcount::Error& e) {
+    const int code = static_cast<int>(e.code());
+    const bool known = code > TOKCOUNT_OK && code <= TOKCOUNT_INTERNAL;
+    return fail(known ? static_cast<tokcount_status>(code) : TOKCOUNT_INTERNAL, e.what(),
+                e.byte_offset());
+  } catch (const std::bad_alloc&) {
+    return fail(TOKCOUNT_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(TOKCOUNT_INTERNAL, e.what());
+  } catch (...) {
+    return fail(TOKCOUNT_INTERNAL, "unknown exception");
+  }
+}
+
+// A (data, len) text argument; checked before any byte is read.
+std::string_view text_arg(const char* data, size_t len, const char* what) {
+  if (data == nullptr && len != 0) invalid(what);
+  if (len > TOKCOUNT_MAX_INPUT_BYTES) {
+    throw tokcount::Error(ErrorCode::kInputTooLarge,
+                          std::string(what) + " is longer than TOKCOUNT_MAX_INPUT_BYTES");
+  }
+  return len == 0 ? std::string_view() : std::string_view(data, len);
+}
+
+const tokcount::Encoding& handle_arg(const tokcount_encoding* enc) {
+  if (enc == nullptr || !enc->enc) invalid("encoding handle is NULL");
+  return *enc->enc;
+}
+
+template <class T>
+T& out_arg(T* out, const char* what) {
+  if (out == nullptr) invalid(what);
+  return *out;
+}
+
+tokcount::TokenSet token_set(uint32_t flags, uint32_t whole_set_flag, const tokcount_str* list,
+                             size_t count, tokcount::TokenSet whole_set, const char* what) {
+  if (count == 0) return (flags & whole_set_flag) ? whole_set : tokcount::TokenSet::none();
+  if (flags & whole_set_flag) invalid("a special-token list together with its _ALL/_NONE flag");
+  if (list == nullptr) invalid(what);
+  std::vector<std::string> names;
+  names.reserve(count);
+  for (size_t i = 0; i < count; ++i) names.emplace_back(text_arg(list[i].data, list[i].len, what));
+  return tokcount::TokenSet::of(std::move(names));
+}
+
+tokcount::EncodeOptions encode_options(const tokcount_options* options) {
+  tokcount::EncodeOptions result;
+  if (options == nullptr) return result;
+  const uint32_t flags = options->flags;
+  if (flags & ~kKnownFlags) invalid("unknown encode flags");
+  result.allowed_special =
+      token_set(flags, TOKCOUNT_ALLOWED_SPECIAL_ALL, options->allowed_special,
+                options->allowed_special_count, tokcount::TokenSet::all(),
+                "allowed_special list is NULL or has a NULL entry");
+  // disallowed_special defaults to "all"; the NONE flag turns that into the empty set.
+  if (options->disallowed_special_count == 0 && !(flags & TOKCOUNT_DISALLOWED_SPECIAL_NONE)) {
+    result.disallowed_special = tokcount::TokenSet::all();
+  } else {
+    result.disallowed_special =
+        token_set(flags, TOKCOUNT_DISALLOWED_SPECIAL_NONE, options->disallowed_special,
+                  options->disallowed_special_count, tokcount::TokenSet::none(),
+                  "disallowed_special list is NULL or has a NULL entry");
+  }
+  result.utf8 = (flags & TOKCOUNT_UTF8_REPLACE) ? tokcount::Utf8Mode::kReplace
+                                                : tokcount::Utf8Mode::kStrict;
+  return result;
+}
+
+tokcount_options flag_options(uint32_t flags) {
+  tokcount_options options{};
+  options.flags = flags;
+  return options;
+}
+
+// Copies a result into a caller buffer, or reports the size it needs.
+template <class T>
+tokcount_status copy_out(std::span<const T> result, T* out, size_t capacity, size_t* out_len) {
+  *out_len = result.size();
+  if (result.size() > capacity) {
+    return fail(TOKCOUNT_BUFFER_TOO_SMALL, "output needs " + std::to_string(result.size()) +
+                                               " elements, capacity is " +
+                                               std::to_string(capacity));
+  }
+  if (!result.empty()) std::memcpy(out, result.data(), result.size() * sizeof(T));
+  return TOKCOUNT_OK;
+}
+
+template <class T>
+void check_buffer(const T* out, size_t capacity, const size_t* out_len) {
+  if (out == nullptr && capacity != 0) invalid("output buffer is NULL but capacity is not 0");
+  if (out_len == nullptr) invalid("output length pointer is NULL");
+}
+
+std::span<const tokcount::Rank> tokens_arg(const uint32_t* tokens, size_t count) {
+  if (tokens == nullptr && count != 0) invalid("token array is NULL");
+  return count == 0 ? std::span<const tokcount::Rank>() : std::span(tokens, count);
+}
+
+std::vector<tokcount::SpecialToken> special_tokens_arg(const tokcount_special_token* specials,
+                                                       size_t count) {
+  if (specials == nullptr && count != 0) invalid("special token array is NULL");
+  std::vector<tokcount::SpecialToken> result;
+  result.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    result.push_back({std::string(text_arg(specials[i].text, specials[i].len,
+                                           "special token text is NULL")),
+                      specials[i].rank});
+  }
+  return result;
+}
+
+tokcount_status new_handle(tokcount::EncodingPtr encoding, tokcount_encoding** out) {
+  *out = new tokcount_encoding{std::move(encoding)};
+  return TOKCOUNT_OK;
+}
+
+// Handle-producing calls clear *out first so a failed call never leaves a stale pointer.
+template <class Body>
+tokcount_status make_handle(tokcount_encoding** out, Body&& body) noexcept {
+  if (out != nullptr) *out = nullptr;
+  return guarded([&] {
+    out_arg(out, "output handle pointer is NULL");
+    return new_handle(body(), out);
+  });
+}
+
+std::optional<size_t> n_vocab_arg(size_t explicit_n_vocab) {
+  if (explicit_n_vocab == 0) return std::nullopt;
+  return explicit_n_vocab;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* tokcount_version(void) { return tokcount::version(); }
+
+int tokcount_abi_version(void) { return TOKCOUNT_ABI_VERSION; }
+
+const char* tokcount_unicode_version(void) { return tokcount::unicode_version(); }
+
+const char* tokcount_status_name(tokcount_status status) {
+  switch (status) {
+    case TOKCOUNT_OK: return "TOKCOUNT_OK";
+    case TOKCOUNT_INVALID_ARGUMENT: return "TOKCOUNT_INVALID_ARGUMENT";
+    case TOKCOUNT_INVALID_UTF8: return "TOKCOUNT_INVALID_UTF8";
+    case TOKCOUNT_DISALLOWED_SPECIAL: return "TOKCOUNT_DISALLOWED_SPECIAL";
+    case TOKCOUNT_UNKNOWN_TOKEN: return "TOKCOUNT_UNKNOWN_TOKEN";
+    case TOKCOUNT_BUFFER_TOO_SMALL: return "TOKCOUNT_BUFFER_TOO_SMALL";
+    case TOKCOUNT_OUT_OF_MEMORY: return "TOKCOUNT_OUT_OF_MEMORY";
+    case TOKCOUNT_PARSE_ERROR: return "TOKCOUNT_PARSE_ERROR";
+    case TOKCOUNT_UNSUPPORTED_PATTERN: return "TOKCOUNT_UNSUPPORTED_PATTERN";
+    case TOKCOUNT_UNKNOWN_ENCODING: return "TOKCOUNT_UNKNOWN_ENCODING";
+    case TOKCOUNT_UNKNOWN_MODEL: return "TOKCOUNT_UNKNOWN_MODEL";
+    case TOKCOUNT_INPUT_TOO_LARGE: return "TOKCOUNT_INPUT_TOO_LARGE";
+    case TOKCOUNT_IO_ERROR: return "TOKCOUNT_IO_ERROR";
+    case TOKCOUNT_INTERNAL: return "TOKCOUNT_INTERNAL";
+  }
+  return "TOKCOUNT_UNKNOWN_STATUS";
+}
+
+const char* tokcount_last_error_message(void) {
+  return t_last_error.fixed != nullptr ? t_last_error.fixed : t_last_error.message.c_str();
+}
+
+size_t tokcount_last_error_offset(void) { return t_last_error.offset; }
+
+tokcount_status tokcount_encoding_get(const char* name, size_t name_len, tokcount_encoding** out) {
+  return make_handle(out, [&] {
+    return tokcount::Encoding::get(text_arg(name, name_len, "encoding name is NULL"));
+  });
+}
+
+tokcount_status tokcount_encoding_for_model(const char* model, size_t model_len,
+                                            tokcount_encoding** out) {
+  return make_handle(out, [&] {
+    return tokcount::Encoding::for_model(text_arg(model, model_len, "model name is NULL"));
+  });
+}
+
+tokcount_status tokcount_encoding_create(const char* name, size_t name_len, const char* pattern,
+                                         size_t pattern_len, const char* tiktoken_data,
+                                         size_t tiktoken_len,
+                                         const tokcount_special_token* special_tokens,
+                                         size_t special_token_count, size_t explicit_n_vocab,
+                                         tokcount_encoding** out) {
+  return make_handle(out, [&] {
+    std::string name_s(text_arg(name, name_len, "encoding name is NULL"));
+    std::string pattern_s(text_arg(pattern, pattern_len, "pattern is NULL"));
+    auto data = text_arg(tiktoken_data, tiktoken_len, ".tiktoken data is NULL");
+    auto specials = special_tokens_arg(special_tokens, special_token_count);
+    return tokcount::Encoding::create(std::move(name_s), std::move(pattern_s),
+                                      tokcount::Encoding::parse_tiktoken_bpe(data),
+                                      std::move(specials), n_vocab_arg(explicit_n_vocab));
+  });
+}
+
+tokcount_status tokcount_encoding_create_from_file(const char* name, size_t name_len,
+                                                   const char* pattern, size_t pattern_len,
+                                                   const char* path, size_t path_len,
+                                                   const tokcount_special_token* special_tokens,
+                                                   size_t special_token_count,
+                                                   size_t explicit_n_vocab,
+                                                   tokcount_encoding** out) {
+  return make_handle(out, [&] {
+    std::string name_s(text_arg(name, name_len, "encoding name is NULL"));
+    std::string pattern_s(text_arg(pattern, pattern_len, "pattern is NULL"));
+    std::string path_s(text_arg(path, path_len, "path is NULL"));
+    // The OS takes NUL-terminated paths; an embedded NUL would silently open another file.
+    if (path_s.empty() || path_s.find('\0') != std::string::npos) {
+      invalid("path is empty or contains a NUL byte");
+    }
+    auto specials = special_tokens_arg(special_tokens, special_token_count);
+    return tokcount::Encoding::create(std::move(name_s), std::move(pattern_s),
+                                      tokcount::Encoding::load_tiktoken_bpe_file(path_s),
+                                      std::move(specials), n_vocab_arg(explicit_n_vocab));
+  });
+}
+
+void tokcount_encoding_free(tokcount_encoding* enc) { delete enc; }
+
+tokcount_status tokcount_encode_ex(const tokcount_encoding* enc, const char* text, size_t len,
+                                   const tokcount_options* options, uint32_t* out,
+                                   size_t capacity, size_t* out_len) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    auto input = text_arg(text, len, "text is NULL");
+    check_buffer(out, capacity, out_len);
+    const auto tokens = encoding.encode(input, encode_options(options));
+    return copy_out<uint32_t>(tokens, out, capacity, out_len);
+  });
+}
+
+tokcount_status tokcount_encode(const tokcount_encoding* enc, const char* text, size_t len,
+                                uint32_t flags, uint32_t* out, size_t capacity,
+                                size_t* out_len) {
+  const tokcount_options options = flag_options(flags);
+  return tokcount_encode_ex(enc, text, len, &options, out, capacity, out_len);
+}
+
+tokcount_status tokcount_count_ex(const tokcount_encoding* enc, const char* text, size_t len,
+                                  const tokcount_options* options, size_t* out_count) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    auto input = text_arg(text, len, "text is NULL");
+    auto& count = out_arg(out_count, "output count pointer is NULL");
+    count = encoding.count(input, encode_options(options));
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_count(const tokcount_encoding* enc, const char* text, size_t len,
+                               uint32_t flags, size_t* out_count) {
+  const tokcount_options options = flag_options(flags);
+  return tokcount_count_ex(enc, text, len, &options, out_count);
+}
+
+tokcount_status tokcount_count_up_to_ex(const tokcount_encoding* enc, const char* text,
+                                        size_t len, const tokcount_options* options, size_t limit,
+                                        size_t* out_count, int* out_exceeded) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    auto input = text_arg(text, len, "text is NULL");
+    out_arg(out_count, "output count pointer is NULL");
+    out_arg(out_exceeded, "output exceeded pointer is NULL");
+    const auto result = encoding.count_up_to(input, limit, encode_options(options));
+    *out_count = result.count;
+    *out_exceeded = result.exceeded ? 1 : 0;
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_count_up_to(const tokcount_encoding* enc, const char* text, size_t len,
+                                     uint32_t flags, size_t limit, size_t* out_count,
+                                     int* out_exceeded) {
+  const tokcount_options options = flag_options(flags);
+  return tokcount_count_up_to_ex(enc, text, len, &options, limit, out_count, out_exceeded);
+}
+
+tokcount_status tokcount_count_batch_ex(const tokcount_encoding* enc, const tokcount_str* texts,
+                                        size_t count, const tokcount_options* options,
+                                        unsigned num_threads, size_t* out_counts) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    if (count != 0 && texts == nullptr) invalid("text array is NULL");
+    if (count != 0 && out_counts == nullptr) invalid("output counts array is NULL");
+    std::vector<std::string_view> views;
+    views.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      views.push_back(text_arg(texts[i].data, texts[i].len, "a text in the batch is NULL"));
+    }
+    const auto counts = encoding.count_batch(views, encode_options(options), num_threads);
+    std::copy(counts.begin(), counts.end(), out_counts);
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_count_batch(const tokcount_encoding* enc, const tokcount_str* texts,
+                                     size_t count, uint32_t flags, unsigned num_threads,
+                                     size_t* out_counts) {
+  const tokcount_options options = flag_options(flags);
+  return tokcount_count_batch_ex(enc, texts, count, &options, num_threads, out_counts);
+}
+
+tokcount_status tokcount_encode_single_token(const tokcount_encoding* enc, const char* bytes,
+                                             size_t len, uint32_t* out_token) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    auto input = text_arg(bytes, len, "token bytes are NULL");
+    out_arg(out_token, "output token pointer is NULL") = encoding.encode_single_token(input);
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_decode_bytes(const tokcount_encoding* enc, const uint32_t* tokens,
+                                      size_t count, char* out, size_t capacity, size_t* out_len) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    auto ids = tokens_arg(tokens, count);
+    check_buffer(out, capacity, out_len);
+    const std::string bytes = encoding.decode_bytes(ids);
+    return copy_out<char>(bytes, out, capacity, out_len);
+  });
+}
+
+tokcount_status tokcount_decode(const tokcount_encoding* enc, const uint32_t* tokens,
+                                size_t count, char* out, size_t capacity, size_t* out_len) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    auto ids = tokens_arg(tokens, count);
+    check_buffer(out, capacity, out_len);
+    const std::string text = encoding.decode(ids);
+    return copy_out<char>(text, out, capacity, out_len);
+  });
+}
+
+tokcount_status tokcount_token_bytes(const tokcount_encoding* enc, uint32_t token,
+                                     const char** out_bytes, size_t* out_len) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    out_arg(out_bytes, "output bytes pointer is NULL");
+    out_arg(out_len, "output length pointer is NULL");
+    const std::string_view bytes = encoding.token_bytes(token);
+    *out_bytes = bytes.data();
+    *out_len = bytes.size();
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_encoding_name(const tokcount_encoding* enc, const char** out_name,
+                                       size_t* out_len) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    out_arg(out_name, "output name pointer is NULL");
+    out_arg(out_len, "output length pointer is NULL");
+    *out_name = encoding.name().c_str();
+    *out_len = encoding.name().size();
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_n_vocab(const tokcount_encoding* enc, size_t* out) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    out_arg(out, "output pointer is NULL") = encoding.n_vocab();
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_max_token_value(const tokcount_encoding* enc, uint32_t* out) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    out_arg(out, "output pointer is NULL") = encoding.max_token_value();
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_eot_token(const tokcount_encoding* enc, uint32_t* out) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    auto& result = out_arg(out, "output pointer is NULL");
+    const auto eot = encoding.eot_token();
+    if (!eot) {
+      throw tokcount::Error(ErrorCode::kUnknownToken,
+                            "encoding " + encoding.name() + " has no <|endoftext|> token");
+    }
+    result = *eot;
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_special_token_count(const tokcount_encoding* enc, size_t* out_count) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    out_arg(out_count, "output count pointer is NULL") = encoding.special_tokens().size();
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_special_token_at(const tokcount_encoding* enc, size_t index,
+                                          const char** out_text, size_t* out_len,
+                                          uint32_t* out_rank) {
+  return guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    out_arg(out_text, "output text pointer is NULL");
+    out_arg(out_len, "output length pointer is NULL");
+    out_arg(out_rank, "output rank pointer is NULL");
+    const auto& specials = encoding.special_tokens();
+    if (index >= specials.size()) invalid("special token index out of range");
+    *out_text = specials[index].text.data();
+    *out_len = specials[index].text.size();
+    *out_rank = specials[index].rank;
+    return TOKCOUNT_OK;
+  });
+}
+
+}  // extern "C"
