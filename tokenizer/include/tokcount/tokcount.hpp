@@ -193,6 +193,28 @@ class Encoding {
   // Which pre-tokenizer runs: "r50k", "cl100k", "o200k" (hand-written) or "re2".
   const char* pretokenizer_kind() const noexcept;
 
+  // ---- used by the Python package ----
+  // (tokenizer/encoding/python_support.cpp: tiktoken API parts with no other front end yet.)
+  //
+  // Mergeable ranks ordered by their bytes (bytewise): the index encode_with_unstable searches
+  // for tokens extending a byte prefix, and tiktoken's token_byte_values() order. Costly to
+  // build (sorts the vocabulary): build once per encoding and keep it.
+  std::vector<Rank> ranks_by_bytes() const;
+  // tiktoken's encode_with_unstable: the tokens of `text` except those of its last pre-token
+  // piece (which more text could still change), plus every token sequence that could begin
+  // where the stable tokens end if the text went on. Completions are deduplicated and sorted.
+  // `by_bytes` must be ranks_by_bytes() of this encoding. Same options and errors as encode().
+  std::pair<std::vector<Rank>, std::vector<std::vector<Rank>>> encode_with_unstable(
+      std::string_view text, const EncodeOptions& options, std::span<const Rank> by_bytes) const;
+  // tiktoken's _encode_single_piece: `bytes` as one piece, no pre-tokenizer split, no
+  // special tokens: the whole-piece token if there is one, else the byte-pair merge.
+  std::vector<Rank> encode_single_piece(std::string_view bytes) const;
+  // tiktoken's decode_with_offsets: the decoded text and, per token, the index in code points
+  // of the character containing the token's first byte (a token starting with a UTF-8
+  // continuation byte gets the character it continues). kUnknownToken for an unknown id;
+  // kInvalidUtf8 (with the byte offset) when the bytes are not valid UTF-8.
+  std::pair<std::string, std::vector<std::size_t>> decode_with_offsets(std::span<const Rank> tokens) const;
+
   ~Encoding();
   Encoding(const Encoding&) = delete;
   Encoding& operator=(const Encoding&) = delete;
