@@ -3,9 +3,9 @@
 # tokcount::tokcount, tokcount::tokcount_static) and a pkg-config file (tokcount.pc).
 include(CMakePackageConfigHelpers)
 
-set(TOKCOUNT_PUBLIC_HEADERS
-  ${CMAKE_CURRENT_LIST_DIR}/include/tokcount/tokcount.h
-  ${CMAKE_CURRENT_LIST_DIR}/include/tokcount/tokcount.hpp)
+# Every header in include/tokcount/ is public (features add theirs there).
+file(GLOB TOKCOUNT_PUBLIC_HEADERS CONFIGURE_DEPENDS
+  ${CMAKE_CURRENT_LIST_DIR}/include/tokcount/*.h ${CMAKE_CURRENT_LIST_DIR}/include/tokcount/*.hpp)
 
 # tokcount.h is hand-written (it must compile without a build tree); keep its version
 # macros and ABI version in step with project() here rather than discovering a mismatch in a
