@@ -158,8 +158,9 @@ Encoding::Encoding(std::unique_ptr<detail::EncodingImpl> impl) : impl_(std::move
 Encoding::~Encoding() = default;
 
 void Encoding::encode_into(std::string_view text, const EncodeOptions& options, std::vector<Rank>& out) const {
-  out.reserve(out.size() + text.size() / 4 + 4);
-  impl_->encode_text(text, options, [&](Rank r) { out.push_back(r); });
+  // ~4 bytes per token on prose; the sink grows the vector if the text needs more.
+  detail::VectorSink sink(out, text.size() / 3 + 16);
+  impl_->encode_text(text, options, sink);
 }
 
 std::vector<Rank> Encoding::encode(std::string_view text, const EncodeOptions& options) const {
@@ -176,9 +177,9 @@ std::vector<Rank> Encoding::encode_ordinary(std::string_view text, Utf8Mode utf8
 }
 
 std::size_t Encoding::count(std::string_view text, const EncodeOptions& options) const {
-  std::size_t n = 0;
-  impl_->encode_text(text, options, [&](Rank) { ++n; });
-  return n;
+  detail::CountSink sink;
+  impl_->encode_text(text, options, sink);
+  return sink.count;
 }
 
 std::size_t Encoding::count_ordinary(std::string_view text, Utf8Mode utf8) const {
@@ -189,16 +190,9 @@ std::size_t Encoding::count_ordinary(std::string_view text, Utf8Mode utf8) const
 }
 
 CountResult Encoding::count_up_to(std::string_view text, std::size_t limit, const EncodeOptions& options) const {
-  CountResult r;
-  impl_->encode_text(text, options, [&](Rank) {
-    ++r.count;
-    if (r.count > limit) {
-      r.exceeded = true;
-      return false;
-    }
-    return true;
-  });
-  return r;
+  detail::LimitSink sink{limit};
+  impl_->encode_text(text, options, sink);
+  return CountResult{sink.count, sink.exceeded};
 }
 
 std::vector<std::vector<Rank>> Encoding::encode_batch(std::span<const std::string_view> texts,

@@ -6,10 +6,12 @@
 #include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "merge/bpe_merge.hpp"
@@ -83,35 +85,65 @@ struct EncodingImpl {
       if (!pretok::call_emit(on_piece, starts[i], ends[i])) return;
   }
 
-  // Tokens of valid UTF-8 text with no special tokens recognized. `emit(rank)` may return
-  // bool (false stops early) or void. Returns false if stopped.
-  template <class Emit>
-  bool encode_ordinary_valid(std::string_view text, Emit&& emit) const {
+  // Tokens of the piece s[b, e) of a text of n bytes, given to `sink`. Returns sink's verdict.
+  template <class Sink>
+  TOKCOUNT_ALWAYS_INLINE bool resolve_piece(const std::uint8_t* s, std::size_t b, std::size_t e, std::size_t n,
+                                            merge::PieceMemo& memo, Sink& sink) const {
+    using merge::PieceMemo;
+    const std::size_t len = e - b;
+    Rank tokens[PieceMemo::kMaxPiece];
+    if (len == 1) {
+      tokens[0] = merge::byte_token(vocab, s[b]);
+      return sink.add(tokens, 1);
+    }
+    if (len <= PieceMemo::kMaxPiece) {
+      const PieceMemo::Key key = PieceMemo::key_of(s + b, len, n - b);
+      const std::size_t set = memo.set_of(key);
+      std::size_t count = memo.find(key, set, tokens);
+      if (count == 0) count = merge::resolve_and_memoize(vocab, memo, key, set, s + b, len, tokens);
+      return sink.add(tokens, count);
+    }
+    const std::vector<Rank>& long_tokens = merge::long_piece_tokens(vocab, s + b, len);
+    return sink.add(long_tokens.data(), long_tokens.size());
+  }
+
+  // The scan -> resolve loop for one built-in scanner, fused so the piece bounds stay in
+  // registers.
+  template <std::size_t (*Next)(const std::uint8_t*, std::size_t, std::size_t) noexcept, class Sink>
+  bool encode_pieces(const std::uint8_t* s, std::size_t n, merge::PieceMemo& memo, Sink& sink) const {
+    for (std::size_t pos = 0; pos < n;) {
+      const std::size_t e = Next(s, pos, n);
+      if (!resolve_piece(s, pos, e, n, memo, sink)) return false;
+      pos = e;
+    }
+    return true;
+  }
+
+  // Tokens of valid UTF-8 text with no special tokens recognized, given piece by piece to
+  // `sink` (see the sinks below). Returns false if the sink stopped it.
+  template <class Sink>
+  bool encode_ordinary_into(std::string_view text, Sink& sink) const {
     const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
-    // Pieces are merged in batches: first every piece's vocabulary slot is prefetched, then the
-    // pieces are resolved in order (see VocabTable::prefetch).
-    constexpr std::size_t kBatch = 16;
-    std::size_t begins[kBatch], ends[kBatch];
-    std::size_t queued = 0;
+    const std::size_t n = text.size();
+    merge::PieceMemo& memo = merge::PieceMemo::for_thread(vocab);  // one thread-local lookup per call
+    switch (kind) {
+      case pretok::PatternKind::kR50k:
+        return encode_pieces<pretok::next_r50k>(s, n, memo, sink);
+      case pretok::PatternKind::kCl100k:
+        return encode_pieces<pretok::next_cl100k>(s, n, memo, sink);
+      case pretok::PatternKind::kO200k:
+        return encode_pieces<pretok::next_o200k>(s, n, memo, sink);
+      case pretok::PatternKind::kRegex:
+        break;
+    }
     bool go_on = true;
-    auto flush = [&] {
-      for (std::size_t i = 0; i < queued; ++i) vocab.prefetch(s + begins[i], ends[i] - begins[i]);
-      for (std::size_t i = 0; i < queued && go_on; ++i) {
-        merge::encode_piece(vocab, s + begins[i], ends[i] - begins[i], [&](Rank r) {
-          if (go_on && !pretok::call_emit1(emit, r)) go_on = false;
-        });
-      }
-      queued = 0;
-      return go_on;
-    };
-    for_each_piece(s, text.size(), [&](std::size_t b, std::size_t e) {
-      begins[queued] = b;
-      ends[queued] = e;
-      return ++queued < kBatch || flush();
-    });
-    if (go_on) flush();
+    for_each_piece(s, n, [&](std::size_t b, std::size_t e) { return go_on = resolve_piece(s, b, e, n, memo, sink); });
     return go_on;
   }
+
+  // The same with a per-token callback: `emit(rank)` may return bool (false stops) or void.
+  template <class Emit>
+  bool encode_ordinary_valid(std::string_view text, Emit&& emit) const;
 
   // Leftmost special token at or after `from` that `accept(rank, text)` accepts; npos if none.
   template <class Accept>
@@ -135,9 +167,9 @@ struct EncodingImpl {
   }
 
   // The whole pipeline for encode(): UTF-8 policy, disallowed-special check, then segments
-  // between allowed special tokens. Returns false if `emit` stopped it.
-  template <class Emit>
-  bool encode_text(std::string_view text, const EncodeOptions& options, Emit&& emit) const;
+  // between allowed special tokens, each given to `sink`. Returns false if the sink stopped it.
+  template <class Sink>
+  bool encode_text(std::string_view text, const EncodeOptions& options, Sink& sink) const;
 };
 
 // Validates (strict) or repairs (replace) UTF-8. Returns the text to encode; `repaired` holds
@@ -156,15 +188,80 @@ struct AllowedSpecials {
 };
 AllowedSpecials allowed_specials(const EncodeOptions& options);
 
+// ---- sinks: what the pipeline does with each piece's tokens ---------------------------------
+// add(tokens, k) receives a piece's k tokens and returns false to stop the encoding.
+
+struct CountSink {
+  std::size_t count = 0;
+  bool add(const Rank*, std::size_t k) noexcept {
+    count += k;
+    return true;
+  }
+};
+
+// Stops once the count passes `limit`; the count then reads limit + 1 (as if counted token by
+// token), so the result does not depend on where pieces end.
+struct LimitSink {
+  std::size_t limit;
+  std::size_t count = 0;
+  bool exceeded = false;
+  bool add(const Rank*, std::size_t k) noexcept {
+    count += k;
+    if (count <= limit) return true;
+    count = limit + 1;
+    exceeded = true;
+    return false;
+  }
+};
+
+// Appends to a vector, growing it geometrically; trims it to what was written when done.
+class VectorSink {
+ public:
+  VectorSink(std::vector<Rank>& out, std::size_t expected) : out_(out), size_(out.size()) {
+    out_.resize(size_ + expected);
+  }
+  ~VectorSink() { out_.resize(size_); }
+  VectorSink(const VectorSink&) = delete;
+  VectorSink& operator=(const VectorSink&) = delete;
+  bool add(const Rank* tokens, std::size_t k) {
+    if (k > out_.size() - size_) out_.resize(std::max(out_.size() * 2, size_ + k + 64));
+    Rank* dst = out_.data() + size_;
+    for (std::size_t i = 0; i < k; ++i) dst[i] = tokens[i];
+    size_ += k;
+    return true;
+  }
+
+ private:
+  std::vector<Rank>& out_;
+  std::size_t size_;
+};
+
+// Per-token callback: `emit(rank)` may return bool (false stops, even within a piece) or void.
 template <class Emit>
-bool EncodingImpl::encode_text(std::string_view input, const EncodeOptions& options, Emit&& emit) const {
+struct EmitSink {
+  Emit& emit;
+  bool add(const Rank* tokens, std::size_t k) {
+    for (std::size_t i = 0; i < k; ++i)
+      if (!pretok::call_emit1(emit, tokens[i])) return false;
+    return true;
+  }
+};
+
+template <class Emit>
+bool EncodingImpl::encode_ordinary_valid(std::string_view text, Emit&& emit) const {
+  EmitSink<std::remove_reference_t<Emit>> sink{emit};
+  return encode_ordinary_into(text, sink);
+}
+
+template <class Sink>
+bool EncodingImpl::encode_text(std::string_view input, const EncodeOptions& options, Sink& sink) const {
   if (input.size() > kMaxInputBytes)
     throw Error(ErrorCode::kInputTooLarge, "input is larger than the 4 GiB - 1 limit");
   std::string repaired;
   const std::string_view text = checked_utf8(input, options.utf8, repaired);
   check_disallowed(*this, text, options);
   const AllowedSpecials allowed = allowed_specials(options);
-  if (!allowed.any || specials.empty()) return encode_ordinary_valid(text, emit);
+  if (!allowed.any || specials.empty()) return encode_ordinary_into(text, sink);
   std::size_t pos = 0;
   for (;;) {
     Rank rank = 0;
@@ -174,9 +271,9 @@ bool EncodingImpl::encode_text(std::string_view input, const EncodeOptions& opti
     const std::size_t end = at == std::string_view::npos ? text.size() : at;
     // Each segment is pre-tokenized on its own, as tiktoken does: `$` in `\s++$` matches at the
     // segment's end, just before the special token.
-    if (!encode_ordinary_valid(text.substr(pos, end - pos), emit)) return false;
+    if (!encode_ordinary_into(text.substr(pos, end - pos), sink)) return false;
     if (at == std::string_view::npos) return true;
-    if (!pretok::call_emit1(emit, rank)) return false;
+    if (!sink.add(&rank, 1)) return false;
     pos = at + length;
   }
 }

@@ -3,6 +3,7 @@
 #include <absl/strings/str_format.h>
 
 #include <algorithm>
+#include <memory>
 #include <functional>
 #include <queue>
 
@@ -78,6 +79,43 @@ void merge_long(const VocabTable& v, const std::uint8_t* p, std::size_t n, std::
     }
   }
   for (std::uint32_t i = 0; i < len32; i = s.end[i]) out.push_back(s.part[i]);
+}
+
+const std::vector<Rank>& long_piece_tokens(const VocabTable& v, const std::uint8_t* p, std::size_t n) {
+  thread_local std::vector<Rank> out;
+  out.clear();
+  encode_piece(v, p, n, [&](Rank r) { out.push_back(r); });
+  return out;
+}
+
+std::size_t resolve_and_memoize(const VocabTable& v, PieceMemo& memo, const PieceMemo::Key& key,
+                                std::size_t set, const std::uint8_t* p, std::size_t n, Rank* out) {
+  std::size_t count = 0;
+  encode_piece(v, p, n, [&](Rank r) { out[count++] = r; });  // n <= 16: at most 16 tokens
+  if (count <= PieceMemo::kMaxTokens) memo.insert(key, set, out, count);
+  return count;
+}
+
+PieceMemo& PieceMemo::for_thread(const VocabTable& vocab) {
+  // The memos of the last few vocabularies this thread used, most recent first. A thread that
+  // cycles through more encodings than this just rebuilds memos (correct, only slower).
+  constexpr std::size_t kSlots = 4;
+  struct Slot {
+    std::uint64_t vocab_id = 0;
+    std::unique_ptr<PieceMemo> memo;
+  };
+  thread_local Slot slots[kSlots];
+  const std::uint64_t id = vocab.id();
+  if (slots[0].vocab_id == id) return *slots[0].memo;
+  std::size_t i = 1;
+  while (i < kSlots && slots[i].vocab_id != id) ++i;
+  if (i == kSlots) {  // not found: reuse the least recently used slot
+    i = kSlots - 1;
+    slots[i].memo = std::make_unique<PieceMemo>();
+    slots[i].vocab_id = id;
+  }
+  std::rotate(slots, slots + i, slots + i + 1);
+  return *slots[0].memo;
 }
 
 }  // namespace tokcount::merge

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "merge/piece_cache.hpp"
+#include "merge/piece_memo.hpp"
 #include "tokcount/tokcount.hpp"
 #include "vocabulary/vocab_table.hpp"
 
@@ -77,28 +77,12 @@ void merge_short(const VocabTable& v, const std::uint8_t* p, std::size_t n, Emit
 // Heap loop for long pieces; any n >= 2. Scratch memory is per thread and reused.
 void merge_long(const VocabTable& v, const std::uint8_t* p, std::size_t n, std::vector<Rank>& out);
 
-// Tokens of one piece, appended through `emit(rank)`.
+// Tokens of one piece, appended through `emit(rank)`, without the memo: the whole-piece
+// lookup, then the loop for the piece's length.
 template <class Emit>
 void encode_piece(const VocabTable& v, const std::uint8_t* p, std::size_t n, Emit&& emit) {
   if (n == 1) {
     emit(byte_token(v, p[0]));
-    return;
-  }
-  if (n <= PieceCache::kMaxPiece) {
-    PieceCache& cache = PieceCache::for_this_thread();
-    const PieceCache::Key key = PieceCache::key_of(p, n);
-    Rank tokens[kHeapThreshold];
-    std::size_t count = cache.find(key, v.id(), tokens);
-    if (count == 0) {
-      const Rank whole = v.find(p, n);
-      if (whole != kNoRank) {
-        tokens[count++] = whole;
-      } else {
-        merge_short(v, p, n, [&](Rank r) { tokens[count++] = r; });
-      }
-      if (count <= PieceCache::kMaxTokens) cache.insert(key, v.id(), tokens, count);
-    }
-    for (std::size_t i = 0; i < count; ++i) emit(tokens[i]);
     return;
   }
   const Rank whole = v.find(p, n);
@@ -115,5 +99,14 @@ void encode_piece(const VocabTable& v, const std::uint8_t* p, std::size_t n, Emi
   merge_long(v, p, n, long_out);
   for (Rank r : long_out) emit(r);
 }
+
+// Tokens of a piece longer than the memo takes, in a per-thread buffer valid until the next
+// call on this thread. Out of line: the long-piece paths are not worth inlining.
+const std::vector<Rank>& long_piece_tokens(const VocabTable& v, const std::uint8_t* p, std::size_t n);
+
+// A memo miss: the tokens of a piece of 2..PieceMemo::kMaxPiece bytes, stored in the memo when
+// there are few enough. Kept out of line: after warm-up it runs for a tiny share of pieces.
+std::size_t resolve_and_memoize(const VocabTable& v, PieceMemo& memo, const PieceMemo::Key& key,
+                                std::size_t set, const std::uint8_t* p, std::size_t n, Rank* out);
 
 }  // namespace tokcount::merge

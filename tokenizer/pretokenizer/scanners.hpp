@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "pretokenizer/ascii.hpp"
 #include "pretokenizer/unicode.hpp"
 
 namespace tokcount::pretok {
@@ -130,95 +131,258 @@ TOKCOUNT_ALWAYS_INLINE std::size_t contraction_end(const std::uint8_t* s, std::s
 
 // r50k_base, p50k_base, p50k_edit, gpt2:
 //   '(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s
-template <class Emit>
-void scan_r50k(const std::uint8_t* s, std::size_t n, Emit&& emit) {
-  std::size_t pos = 0;
-  while (pos < n) {
-    if (std::size_t e = contraction_end(s, pos, n, false)) {
-      if (!call_emit(emit, pos, e)) return;
-      pos = e;
-      continue;
+namespace fast {
+
+// Each fast path returns the end of the piece starting at `pos`, or kNone when it would have
+// to classify a non-ASCII character; the scanner's general path then takes that piece. They
+// decide exactly as the general paths below do (the tests cross-check both on random text).
+
+// A whitespace run [pos, end) of ASCII bytes, with what the cut rules need (see SpaceRun).
+TOKCOUNT_ALWAYS_INLINE bool ascii_space_run(const std::uint8_t* s, std::size_t pos, std::size_t n, SpaceRun& r) noexcept {
+  const std::size_t end = ascii::run_end<ascii::Run::kWhitespace>(s, pos, n);
+  if (ascii::high_at(s, end, n)) return false;  // maybe U+0085, U+00A0, U+3000...
+  r.end = end;
+  r.last_char = end - 1;
+  r.chars = end - pos >= 2 ? 2 : 1;
+  r.last_newline = kNone;
+  for (std::size_t i = end; i > pos; --i) {
+    if (s[i - 1] == '\r' || s[i - 1] == '\n') {
+      r.last_newline = i - 1;
+      break;
     }
-    auto c = char_at(s + pos);
-    std::size_t p = pos;
-    // The optional leading space of alternatives 2-4 is taken only when the next character
-    // starts one of their runs (is not whitespace).
-    if (c.cp == ' ' && pos + 1 < n) {
-      const auto next = char_at(s + pos + 1);
-      if (!(next.flags & kSpace)) {
-        p = pos + 1;
-        c = next;
-      }
-    }
-    std::size_t e;
-    if (c.flags & kLetter) {
-      e = run_end(s, p, n, kLetter);
-    } else if (c.flags & kNumber) {
-      e = run_end(s, p, n, kNumber);
-    } else if (is_other(c.flags)) {
-      e = other_run_end(s, p, n);
-    } else {
-      // Whitespace: `\s++$` takes a run that reaches the end, else `\s+(?!\S)` / `\s`.
-      e = space_tail_cut(space_run(s, pos, n), n);
-    }
-    if (!call_emit(emit, pos, e)) return;
-    pos = e;
   }
+  return true;
+}
+
+// r50k: ' ?' then a run of letters, digits or other; whitespace; contractions.
+TOKCOUNT_ALWAYS_INLINE std::size_t r50k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+  using namespace ascii;
+  using enum ascii::Class;
+  std::size_t p = pos;
+  Class c = cls(s[pos]);
+  if (c == kSpace && pos + 1 < n) {
+    const Class next = cls(s[pos + 1]);
+    if (next == kHigh) return kNone;
+    if (next != kSpace && next != kNewline && next != kOtherWs) {
+      p = pos + 1;
+      c = next;
+    }
+  }
+  std::size_t e;
+  switch (c) {
+    case kLower:
+    case kUpper:
+      e = run_end<Run::kLetter>(s, p, n);
+      break;
+    case kDigit:
+      e = p + 1;
+      while (e < n && cls(s[e]) == kDigit) ++e;
+      break;
+    case kOther:
+      e = run_end<Run::kOther>(s, p, n);
+      break;
+    case kSpace:
+    case kNewline:
+    case kOtherWs: {
+      SpaceRun r;
+      if (!ascii_space_run(s, pos, n, r)) return kNone;
+      return space_tail_cut(r, n);
+    }
+    default:  // an apostrophe (maybe a contraction) or a non-ASCII character
+      return kNone;
+  }
+  return high_at(s, e, n) ? kNone : e;
+}
+
+// cl100k: contractions are the caller's (checked first); a letter run with an optional
+// one-character prefix, digits in threes, ' ?' + other run + newlines, whitespace.
+TOKCOUNT_ALWAYS_INLINE std::size_t cl100k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+  using namespace ascii;
+  using enum ascii::Class;
+  const Class c = cls(s[pos]);
+  const Class next = pos + 1 < n ? cls(s[pos + 1]) : kOther;  // kOther: never read past n
+  if (next == kHigh) return kNone;
+  std::size_t e;
+  switch (c) {
+    case kLower:
+    case kUpper:
+      e = run_end<Run::kLetter>(s, pos + 1, n);
+      break;
+    case kDigit:
+      e = pos + 1;
+      if (next == kDigit) {
+        e = pos + 2;
+        if (e < n && cls(s[e]) == kDigit) ++e;
+      }
+      break;
+    case kSpace:
+    case kOtherWs:
+    case kOther:
+    case kApos:  // not a contraction (the caller checked): a plain [^\r\n\p{L}\p{N}]
+      if (next == kLower || next == kUpper) {
+        e = run_end<Run::kLetter>(s, pos + 2, n);
+        break;
+      }
+      if (c == kOther || c == kApos || (c == kSpace && pos + 1 < n && (next == kOther || next == kApos))) {
+        e = run_end<Run::kOther>(s, c == kSpace ? pos + 1 : pos, n);
+        if (high_at(s, e, n)) return kNone;
+        while (e < n && (s[e] == '\r' || s[e] == '\n')) ++e;
+        return e;
+      }
+      [[fallthrough]];
+    case kNewline: {
+      SpaceRun r;
+      if (!ascii_space_run(s, pos, n, r)) return kNone;
+      if (r.end == n) return n;                                     // \s++$
+      if (r.last_newline != kNone) return r.last_newline + 1;       // \s*[\r\n]
+      return space_tail_cut(r, n);
+    }
+    default:
+      return kNone;
+  }
+  return high_at(s, e, n) ? kNone : e;
+}
+
+// o200k: letter pieces by case (U*L+ or U+L*, optional one-character prefix, a contraction
+// attached), digits in threes, ' ?' + other run + [\r\n/]*, whitespace.
+TOKCOUNT_ALWAYS_INLINE std::size_t o200k_letters(const std::uint8_t* s, std::size_t p, std::size_t n) noexcept {
+  using namespace ascii;
+  using enum ascii::Class;
+  std::size_t e;
+  if (cls(s[p]) == kLower) {
+    e = run_end<Run::kLower>(s, p + 1, n);  // A1, U* empty
+  } else {
+    // A1 when lowercase letters follow the capitals (U* greedy, then L+), else A2 (U+, L*
+    // empty): ASCII capitals are not in A1's L set, so U* cannot back off into one.
+    e = run_end<Run::kUpper>(s, p + 1, n);
+    if (high_at(s, e, n)) return kNone;
+    if (e < n && cls(s[e]) == kLower) e = run_end<Run::kLower>(s, e + 1, n);
+  }
+  if (high_at(s, e, n)) return kNone;
+  if (const std::size_t ce = contraction_end(s, e, n, true)) e = ce;
+  return e;
+}
+
+TOKCOUNT_ALWAYS_INLINE std::size_t o200k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+  using namespace ascii;
+  using enum ascii::Class;
+  const Class c = cls(s[pos]);
+  const Class next = pos + 1 < n ? cls(s[pos + 1]) : kOther;  // kOther: never read past n
+  if (next == kHigh) return kNone;
+  switch (c) {
+    case kLower:
+    case kUpper:
+      return o200k_letters(s, pos, n);
+    case kDigit: {
+      std::size_t e = pos + 1;
+      if (next == kDigit) {
+        e = pos + 2;
+        if (e < n && cls(s[e]) == kDigit) ++e;
+      }
+      return high_at(s, e, n) ? kNone : e;
+    }
+    case kSpace:
+    case kOtherWs:
+    case kOther:
+    case kApos:
+      if (next == kLower || next == kUpper) return o200k_letters(s, pos + 1, n);  // with prefix
+      if (c == kOther || c == kApos || (c == kSpace && pos + 1 < n && (next == kOther || next == kApos))) {
+        std::size_t e = run_end<Run::kOther>(s, c == kSpace ? pos + 1 : pos, n);
+        if (high_at(s, e, n)) return kNone;
+        while (e < n && (s[e] == '\r' || s[e] == '\n' || s[e] == '/')) ++e;
+        return e;
+      }
+      [[fallthrough]];
+    case kNewline: {
+      SpaceRun r;
+      if (!ascii_space_run(s, pos, n, r)) return kNone;
+      if (r.last_newline != kNone) return r.last_newline + 1;  // A5
+      return space_tail_cut(r, n);                             // A6, then A7
+    }
+    default:
+      return kNone;
+  }
+}
+
+}  // namespace fast
+
+// The general (Unicode) path for the piece at `pos`; kept out of line so the ASCII fast path
+// stays small in the scan loop.
+[[gnu::noinline]] inline std::size_t general_r50k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+  if (std::size_t e = contraction_end(s, pos, n, false)) return e;
+  auto c = char_at(s + pos);
+  std::size_t p = pos;
+  // The optional leading space of alternatives 2-4 is taken only when the next character
+  // starts one of their runs (is not whitespace).
+  if (c.cp == ' ' && pos + 1 < n) {
+    const auto next = char_at(s + pos + 1);
+    if (!(next.flags & kSpace)) {
+      p = pos + 1;
+      c = next;
+    }
+  }
+  if (c.flags & kLetter) return run_end(s, p, n, kLetter);
+  if (c.flags & kNumber) return run_end(s, p, n, kNumber);
+  if (is_other(c.flags)) return other_run_end(s, p, n);
+  // Whitespace: `\s++$` takes a run that reaches the end, else `\s+(?!\S)` / `\s`.
+  return space_tail_cut(space_run(s, pos, n), n);
+}
+
+// End of the piece that starts at `pos` (< n).
+TOKCOUNT_ALWAYS_INLINE std::size_t next_r50k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+  const std::size_t e = fast::r50k(s, pos, n);
+  return e != kNone ? e : general_r50k(s, pos, n);
 }
 
 // cl100k_base:
 //   '(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|
 //   \s++$|\s*[\r\n]|\s+(?!\S)|\s
-template <class Emit>
-void scan_cl100k(const std::uint8_t* s, std::size_t n, Emit&& emit) {
-  std::size_t pos = 0;
-  while (pos < n) {
-    if (std::size_t e = contraction_end(s, pos, n, true)) {
-      if (!call_emit(emit, pos, e)) return;
-      pos = e;
-      continue;
+[[gnu::noinline]] inline std::size_t general_cl100k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+  const auto c = char_at(s + pos);
+  const std::size_t after = pos + c.len;
+  std::size_t e;
+  if (c.flags & kLetter) {
+    e = run_end(s, after, n, kLetter);
+  } else if (c.cp != '\r' && c.cp != '\n' && !(c.flags & kNumber) && after < n &&
+             (char_at(s + after).flags & kLetter)) {
+    // One non-letter, non-digit, non-newline character prefixes a letter run.
+    e = run_end(s, after, n, kLetter);
+  } else if (c.flags & kNumber) {
+    // \p{N}{1,3}: digits in chunks of at most three.
+    e = after;
+    for (int i = 1; i < 3 && e < n; ++i) {
+      const auto d = char_at(s + e);
+      if (!(d.flags & kNumber)) break;
+      e += d.len;
     }
-    const auto c = char_at(s + pos);
-    const std::size_t after = pos + c.len;
-    std::size_t e;
-    if (c.flags & kLetter) {
-      e = run_end(s, after, n, kLetter);
-    } else if (c.cp != '\r' && c.cp != '\n' && !(c.flags & kNumber) && after < n &&
-               (char_at(s + after).flags & kLetter)) {
-      // One non-letter, non-digit, non-newline character prefixes a letter run.
-      e = run_end(s, after, n, kLetter);
-    } else if (c.flags & kNumber) {
-      // \p{N}{1,3}: digits in chunks of at most three.
-      e = after;
-      for (int i = 1; i < 3 && e < n; ++i) {
-        const auto d = char_at(s + e);
-        if (!(d.flags & kNumber)) break;
-        e += d.len;
-      }
+  } else {
+    std::size_t p = pos;
+    bool other = is_other(c.flags);
+    if (c.cp == ' ' && after < n && is_other(char_at(s + after).flags)) {
+      p = after;
+      other = true;
+    }
+    if (other) {
+      e = other_run_end(s, p, n);
+      while (e < n && (s[e] == '\r' || s[e] == '\n')) ++e;
     } else {
-      std::size_t p = pos;
-      bool other = is_other(c.flags);
-      if (c.cp == ' ' && after < n && is_other(char_at(s + after).flags)) {
-        p = after;
-        other = true;
-      }
-      if (other) {
-        e = other_run_end(s, p, n);
-        while (e < n && (s[e] == '\r' || s[e] == '\n')) ++e;
+      const SpaceRun r = space_run(s, pos, n);
+      if (r.end == n) {
+        e = n;  // \s++$
+      } else if (r.last_newline != kNone) {
+        e = r.last_newline + 1;  // \s*[\r\n]: backtracks to the run's last newline
       } else {
-        const SpaceRun r = space_run(s, pos, n);
-        if (r.end == n) {
-          e = n;  // \s++$
-        } else if (r.last_newline != kNone) {
-          e = r.last_newline + 1;  // \s*[\r\n]: backtracks to the run's last newline
-        } else {
-          e = space_tail_cut(r, n);
-        }
+        e = space_tail_cut(r, n);
       }
     }
-    if (!call_emit(emit, pos, e)) return;
-    pos = e;
   }
+  return e;
+}
+
+TOKCOUNT_ALWAYS_INLINE std::size_t next_cl100k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+  if (std::size_t e = contraction_end(s, pos, n, true)) return e;
+  const std::size_t e = fast::cl100k(s, pos, n);
+  return e != kNone ? e : general_cl100k(s, pos, n);
 }
 
 // o200k_base, o200k_harmony (no possessive quantifiers, so backtracking matters):
@@ -252,51 +416,73 @@ inline std::size_t upper_plus_lower(const std::uint8_t* s, std::size_t pos, std:
 
 }  // namespace o200k_detail
 
-template <class Emit>
-void scan_o200k(const std::uint8_t* s, std::size_t n, Emit&& emit) {
+[[gnu::noinline]] inline std::size_t general_o200k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
   using namespace o200k_detail;
-  std::size_t pos = 0;
-  while (pos < n) {
-    const auto c = char_at(s + pos);
-    const std::size_t after = pos + c.len;
-    const bool can_prefix = c.cp != '\r' && c.cp != '\n' && !(c.flags & (kLetter | kNumber));
-    // Alternatives in regex order: A1 with the optional prefix taken, A1 without, A2 likewise.
-    std::size_t e = kNone;
-    if (can_prefix) e = upper_then_lower(s, after, n);
-    if (e == kNone) e = upper_then_lower(s, pos, n);
-    if (e == kNone && can_prefix) e = upper_plus_lower(s, after, n);
-    if (e == kNone) e = upper_plus_lower(s, pos, n);
-    if (e != kNone) {
-      if (std::size_t ce = contraction_end(s, e, n, true)) e = ce;
-    } else if (c.flags & kNumber) {
-      e = after;
-      for (int i = 1; i < 3 && e < n; ++i) {
-        const auto d = char_at(s + e);
-        if (!(d.flags & kNumber)) break;
-        e += d.len;
-      }
+  const auto c = char_at(s + pos);
+  const std::size_t after = pos + c.len;
+  const bool can_prefix = c.cp != '\r' && c.cp != '\n' && !(c.flags & (kLetter | kNumber));
+  // Alternatives in regex order: A1 with the optional prefix taken, A1 without, A2 likewise.
+  std::size_t e = kNone;
+  if (can_prefix) e = upper_then_lower(s, after, n);
+  if (e == kNone) e = upper_then_lower(s, pos, n);
+  if (e == kNone && can_prefix) e = upper_plus_lower(s, after, n);
+  if (e == kNone) e = upper_plus_lower(s, pos, n);
+  if (e != kNone) {
+    if (std::size_t ce = contraction_end(s, e, n, true)) e = ce;
+  } else if (c.flags & kNumber) {
+    e = after;
+    for (int i = 1; i < 3 && e < n; ++i) {
+      const auto d = char_at(s + e);
+      if (!(d.flags & kNumber)) break;
+      e += d.len;
+    }
+  } else {
+    std::size_t p = pos;
+    bool other = is_other(c.flags);
+    if (c.cp == ' ' && after < n && is_other(char_at(s + after).flags)) {
+      p = after;
+      other = true;
+    }
+    if (other) {
+      e = other_run_end(s, p, n);
+      while (e < n && (s[e] == '\r' || s[e] == '\n' || s[e] == '/')) ++e;
     } else {
-      std::size_t p = pos;
-      bool other = is_other(c.flags);
-      if (c.cp == ' ' && after < n && is_other(char_at(s + after).flags)) {
-        p = after;
-        other = true;
-      }
-      if (other) {
-        e = other_run_end(s, p, n);
-        while (e < n && (s[e] == '\r' || s[e] == '\n' || s[e] == '/')) ++e;
+      const SpaceRun r = space_run(s, pos, n);
+      if (r.last_newline != kNone) {
+        e = r.last_newline + 1;  // A5 \s*[\r\n]+ backs off to the run's last newline
       } else {
-        const SpaceRun r = space_run(s, pos, n);
-        if (r.last_newline != kNone) {
-          e = r.last_newline + 1;  // A5 \s*[\r\n]+ backs off to the run's last newline
-        } else {
-          e = space_tail_cut(r, n);  // A6, then A7
-        }
+        e = space_tail_cut(r, n);  // A6, then A7
       }
     }
+  }
+  return e;
+}
+
+TOKCOUNT_ALWAYS_INLINE std::size_t next_o200k(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
+  const std::size_t e = fast::o200k(s, pos, n);
+  return e != kNone ? e : general_o200k(s, pos, n);
+}
+
+// Pieces of s[0, n) as (begin, end) offsets, in order, for a built-in pattern.
+template <std::size_t (*Next)(const std::uint8_t*, std::size_t, std::size_t) noexcept, class Emit>
+void scan(const std::uint8_t* s, std::size_t n, Emit&& emit) {
+  for (std::size_t pos = 0; pos < n;) {
+    const std::size_t e = Next(s, pos, n);
     if (!call_emit(emit, pos, e)) return;
     pos = e;
   }
+}
+template <class Emit>
+void scan_r50k(const std::uint8_t* s, std::size_t n, Emit&& emit) {
+  scan<next_r50k>(s, n, emit);
+}
+template <class Emit>
+void scan_cl100k(const std::uint8_t* s, std::size_t n, Emit&& emit) {
+  scan<next_cl100k>(s, n, emit);
+}
+template <class Emit>
+void scan_o200k(const std::uint8_t* s, std::size_t n, Emit&& emit) {
+  scan<next_o200k>(s, n, emit);
 }
 
 }  // namespace tokcount::pretok

@@ -50,7 +50,7 @@ VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
   t.offsets_ = reinterpret_cast<const std::uint32_t*>(blob + offsets_at);
   t.bytes_ = blob + bytes_at;
   t.mask_ = n_slots - 1;
-  static std::atomic<std::uint32_t> next_id{1};
+  static std::atomic<std::uint64_t> next_id{1};
   t.id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   if (t.offsets_[t.header_->rank_limit] != t.header_->bytes_size) throw fail("offsets do not cover bytes");
   for (int b = 0; b < 256; ++b) {

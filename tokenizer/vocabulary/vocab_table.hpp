@@ -120,17 +120,6 @@ class VocabTable {
       i = (i + 1) & mask_;
     }
   }
-  // Starts loading the slot a find(p, n) would probe first. The merge pipeline calls it for a
-  // batch of pieces before resolving any: the lookups are memory-latency bound, and this
-  // overlaps their cache misses instead of paying them one after another.
-  void prefetch(const std::uint8_t* p, std::size_t n) const noexcept {
-    if (n <= kMaxShortToken) {
-      if (n != 0) __builtin_prefetch(&short_slots_[short_hash(short_key(p, n), header_->short_bits)]);
-    } else if (n <= header_->max_token_len) {
-      __builtin_prefetch(&slots_[static_cast<std::size_t>(hash(p, n)) & mask_]);
-    }
-  }
-
   Rank find(std::string_view s) const noexcept {
     return find(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   }
@@ -147,7 +136,7 @@ class VocabTable {
   Rank byte_rank(std::uint8_t b) const noexcept { return byte_ranks_[b]; }
 
   // Distinct per view (1, 2, ...): lets per-thread caches tell vocabularies apart.
-  std::uint32_t id() const noexcept { return id_; }
+  std::uint64_t id() const noexcept { return id_; }
 
   std::uint32_t n_tokens() const noexcept { return header_->n_tokens; }
   std::uint32_t rank_limit() const noexcept { return header_->rank_limit; }
@@ -155,7 +144,7 @@ class VocabTable {
 
  private:
   const BlobHeader* header_ = nullptr;
-  std::uint32_t id_ = 0;
+  std::uint64_t id_ = 0;
   const ShortSlot* short_slots_ = nullptr;
   std::size_t short_mask_ = 0;
   const std::uint32_t* offsets_ = nullptr;

@@ -1,0 +1,148 @@
+// A per-thread, per-vocabulary memo of short pieces -> tokens.
+//
+// Why: piece frequencies are Zipfian (Moby-Dick has 247k o200k pieces but 21k distinct ones),
+// so after a few kilobytes nearly every piece has been seen. A hit is one probe into a dense
+// table whose hot part stays in L1/L2, instead of a probe into the sparse multi-megabyte
+// vocabulary table (an L3 or DRAM access) and, for the ~10% of pieces that are not single
+// tokens, a whole merge. It is an exact cache: the key holds every byte of the piece, so results
+// are identical with or without it (the tests run both).
+//
+// Layout: 4-way set-associative with LRU; a set is two adjacent 64-byte lines holding four
+// 32-byte entries (key = up to 16 bytes + length, value = up to 3 tokens); 64K entries in 2 MiB.
+// (Two ways thrashed: with 21k distinct pieces in 32k two-way sets, 1.6% of lookups missed.) Pieces longer than 16
+// bytes, or of more than 3 tokens, are not memoized.
+//
+// Threads never share a memo (no locks, no false sharing). A thread keeps memos for the last
+// few vocabularies it used; each is allocated on first use and freed when the thread exits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "vocabulary/vocab_table.hpp"
+
+namespace tokcount::merge {
+
+// Byte masks for a piece of n <= 16 bytes, for the low and the high 8 bytes of its memo key.
+struct KeyMasks {
+  std::uint64_t lo[17], hi[17];
+};
+constexpr KeyMasks make_key_masks() {
+  KeyMasks m{};
+  for (std::size_t n = 0; n <= 16; ++n) {
+    const std::size_t l = n < 8 ? n : 8, h = n > 8 ? n - 8 : 0;
+    m.lo[n] = l == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * l)) - 1;
+    m.hi[n] = h == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * h)) - 1;
+  }
+  return m;
+}
+inline constexpr KeyMasks kKeyMasks = make_key_masks();
+
+class PieceMemo {
+ public:
+  static constexpr std::size_t kMaxPiece = 16;  // = the masks' size
+  static constexpr std::size_t kMaxTokens = 3;
+
+  struct Key {
+    std::uint64_t lo, hi;  // the piece's bytes, zero-padded to 16
+    std::uint32_t len;
+  };
+
+  // `avail` = bytes readable from p (>= n): with 16 or more, two plain loads and masks, no
+  // branch on the length; near the end of the text, a zero-padded copy gives the same key.
+  static Key key_of(const std::uint8_t* p, std::size_t n, std::size_t avail) noexcept {
+    std::uint64_t lo, hi;
+    if (avail >= 16) {
+      std::memcpy(&lo, p, 8);
+      std::memcpy(&hi, p + 8, 8);
+    } else {
+      std::uint8_t buf[16] = {};
+      std::memcpy(buf, p, n);
+      std::memcpy(&lo, buf, 8);
+      std::memcpy(&hi, buf + 8, 8);
+    }
+    return {lo & kKeyMasks.lo[n], hi & kKeyMasks.hi[n], static_cast<std::uint32_t>(n)};
+  }
+
+  std::size_t set_of(const Key& k) const noexcept {
+    const std::uint64_t h = (k.lo ^ (k.hi * 0xC2B2AE3D27D4EB4Full) ^ k.len) * 0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(h >> (64 - kSetBits));
+  }
+  void prefetch(std::size_t set) const noexcept {
+    __builtin_prefetch(&sets_[set]);
+    __builtin_prefetch(reinterpret_cast<const char*>(&sets_[set]) + 64);
+  }
+
+  // Copies the tokens to `out` and returns their count, or 0 on a miss.
+  // Inline: the most recently used way answers most lookups.
+  __attribute__((always_inline)) std::size_t find(const Key& k, std::size_t set, vocab::Rank* out) noexcept {
+    const Entry& first = sets_[set].way[0];
+    if (matches(first, k)) return copy_out(first, out);
+    return find_in_other_ways(k, set, out);
+  }
+
+  [[gnu::noinline]] std::size_t find_in_other_ways(const Key& k, std::size_t set, vocab::Rank* out) noexcept {
+    Set& s = sets_[set];
+    for (std::size_t w = 1; w < kWays; ++w) {
+      if (matches(s.way[w], k)) {
+        const Entry hit = s.way[w];  // move to front: LRU order within the set
+        for (std::size_t i = w; i > 0; --i) s.way[i] = s.way[i - 1];
+        s.way[0] = hit;
+        return copy_out(hit, out);
+      }
+    }
+    return 0;
+  }
+
+  void insert(const Key& k, std::size_t set, const vocab::Rank* tokens, std::size_t count) noexcept {
+    Set& s = sets_[set];
+    for (std::size_t i = kWays - 1; i > 0; --i) s.way[i] = s.way[i - 1];  // evicts the LRU way
+    Entry& e = s.way[0];
+    e.lo = k.lo;
+    e.hi = k.hi;
+    e.len = static_cast<std::uint8_t>(k.len);
+    e.count = static_cast<std::uint8_t>(count);
+    for (std::size_t i = 0; i < kMaxTokens; ++i) e.tokens[i] = i < count ? tokens[i] : 0;
+  }
+
+  // The calling thread's memo for `vocab`.
+  static PieceMemo& for_thread(const vocab::VocabTable& vocab);
+
+ private:
+  static constexpr unsigned kSetBits = 14;  // 16384 sets x 128 B = 2 MiB, 65536 pieces
+  static constexpr std::size_t kWays = 4;
+  struct Entry {  // all-zero = empty (len 0: pieces are never empty)
+    std::uint64_t lo, hi;
+    std::uint8_t len;
+    std::uint8_t count;
+    std::uint16_t unused;
+    vocab::Rank tokens[kMaxTokens];
+  };
+  static_assert(sizeof(Entry) == 32);
+  struct alignas(128) Set {  // two adjacent cache lines: fetched together
+    Entry way[kWays];           // way[0] most recently used
+  };
+  static bool matches(const Entry& e, const Key& k) noexcept {
+    return e.lo == k.lo && e.hi == k.hi && e.len == k.len;
+  }
+  static std::size_t copy_out(const Entry& e, vocab::Rank* out) noexcept {
+    // Copying all three is branch-free; the caller reads `count` of them.
+    out[0] = e.tokens[0];
+    out[1] = e.tokens[1];
+    out[2] = e.tokens[2];
+    return e.count;
+  }
+  // calloc: the kernel hands out zero pages lazily, so an idle memo costs no memory.
+  struct Free {
+    void operator()(void* p) const noexcept { std::free(p); }
+  };
+  std::unique_ptr<void, Free> raw_{std::calloc((std::size_t{1} << kSetBits) * sizeof(Set) + 128, 1)};
+  Set* sets_ = raw_ ? reinterpret_cast<Set*>((reinterpret_cast<std::uintptr_t>(raw_.get()) + 127) & ~std::uintptr_t{127})
+                    : throw std::bad_alloc();
+};
+
+}  // namespace tokcount::merge
