@@ -103,7 +103,7 @@ struct EncodingImpl {
       if (count == 0) count = merge::resolve_and_memoize(vocab, memo, key, set, s + b, len, tokens);
       return sink.add(tokens, count);
     }
-    const std::vector<Rank>& long_tokens = merge::long_piece_tokens(vocab, s + b, len);
+    const std::span<const Rank> long_tokens = merge::long_piece_tokens(vocab, memo, s + b, len);
     return sink.add(long_tokens.data(), long_tokens.size());
   }
 

@@ -1,6 +1,8 @@
 // UTF-8 validation and U+FFFD replacement (Unicode's "maximal subpart" policy, which is what
 // Python's bytes.decode("utf-8", "replace") does, so lossy encoding matches tiktoken on the
 // text Python would hand it).
+#include <simdjson.h>
+
 #include <cstring>
 
 #include "tokcount/tokcount.hpp"
@@ -44,6 +46,9 @@ std::size_t sequence_length(const unsigned char* p, std::size_t avail, std::size
 }  // namespace
 
 std::size_t find_invalid_utf8(std::string_view text) noexcept {
+  // Valid text is the rule: simdjson's SIMD validator (~0.1 ns/byte) says so; only invalid
+  // text pays for the scalar walk that finds the offset of the first bad sequence.
+  if (simdjson::validate_utf8(text.data(), text.size())) return kNoOffset;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;

@@ -3,7 +3,9 @@
 #include <absl/strings/str_format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
+#include <span>
 #include <functional>
 #include <queue>
 
@@ -81,11 +83,54 @@ void merge_long(const VocabTable& v, const std::uint8_t* p, std::size_t n, std::
   for (std::uint32_t i = 0; i < len32; i = s.end[i]) out.push_back(s.part[i]);
 }
 
-const std::vector<Rank>& long_piece_tokens(const VocabTable& v, const std::uint8_t* p, std::size_t n) {
+std::span<const Rank> long_piece_tokens(const VocabTable& v, PieceMemo& memo, const std::uint8_t* p, std::size_t n) {
   thread_local std::vector<Rank> out;
+  const bool memoizable = n <= PieceMemo::kMaxLongPiece;
+  const std::uint64_t hash = memoizable ? VocabTable::hash(p, n) : 0;
+  if (memoizable) {
+    std::size_t count = 0;
+    if (const Rank* hit = memo.find_long(p, n, hash, count)) return {hit, count};
+  }
   out.clear();
   encode_piece(v, p, n, [&](Rank r) { out.push_back(r); });
+  if (memoizable) memo.insert_long(p, n, hash, out.data(), out.size());
   return out;
+}
+
+const Rank* PieceMemo::find_long(const std::uint8_t* p, std::size_t n, std::uint64_t hash, std::size_t& count) noexcept {
+  if (!long_sets_) return nullptr;
+  LongSet& set = long_sets_[hash >> (64 - kLongSetBits)];
+  for (std::size_t w = 0; w < 4; ++w) {
+    const LongEntry e = set.way[w];
+    if (e.hash != hash || e.len != n || std::memcmp(arena_.get() + e.offset, p, n) != 0) continue;
+    for (std::size_t i = w; i > 0; --i) set.way[i] = set.way[i - 1];  // LRU
+    set.way[0] = e;
+    count = e.count;
+    return reinterpret_cast<const Rank*>(arena_.get() + ((e.offset + n + 3) & ~std::size_t{3}));
+  }
+  return nullptr;
+}
+
+void PieceMemo::insert_long(const std::uint8_t* p, std::size_t n, std::uint64_t hash, const Rank* tokens,
+                            std::size_t count) {
+  if (!long_sets_) {
+    long_sets_ = std::make_unique<LongSet[]>(std::size_t{1} << kLongSetBits);  // zeroed: len 0 = empty
+    arena_ = std::make_unique_for_overwrite<std::uint8_t[]>(kArenaBytes);
+  }
+  const std::size_t tokens_at = (arena_used_ + n + 3) & ~std::size_t{3};
+  const std::size_t need = tokens_at + count * sizeof(Rank) - arena_used_;
+  if (arena_used_ + need > kArenaBytes) {  // full: start over
+    std::fill_n(long_sets_.get(), std::size_t{1} << kLongSetBits, LongSet{});
+    arena_used_ = 0;
+    return insert_long(p, n, hash, tokens, count);
+  }
+  std::memcpy(arena_.get() + arena_used_, p, n);
+  std::memcpy(arena_.get() + tokens_at, tokens, count * sizeof(Rank));
+  LongSet& set = long_sets_[hash >> (64 - kLongSetBits)];
+  for (std::size_t i = 3; i > 0; --i) set.way[i] = set.way[i - 1];
+  set.way[0] = LongEntry{hash, static_cast<std::uint32_t>(arena_used_), static_cast<std::uint16_t>(n),
+                         static_cast<std::uint16_t>(count)};
+  arena_used_ += need;
 }
 
 std::size_t resolve_and_memoize(const VocabTable& v, PieceMemo& memo, const PieceMemo::Key& key,

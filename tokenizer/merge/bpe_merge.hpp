@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "merge/piece_memo.hpp"
@@ -100,9 +101,10 @@ void encode_piece(const VocabTable& v, const std::uint8_t* p, std::size_t n, Emi
   for (Rank r : long_out) emit(r);
 }
 
-// Tokens of a piece longer than the memo takes, in a per-thread buffer valid until the next
-// call on this thread. Out of line: the long-piece paths are not worth inlining.
-const std::vector<Rank>& long_piece_tokens(const VocabTable& v, const std::uint8_t* p, std::size_t n);
+// Tokens of a piece longer than PieceMemo::kMaxPiece, through the memo's long-piece table when
+// the piece is short enough for it. Valid until the next call on this thread. Out of line: the
+// long-piece paths are not worth inlining.
+std::span<const Rank> long_piece_tokens(const VocabTable& v, PieceMemo& memo, const std::uint8_t* p, std::size_t n);
 
 // A memo miss: the tokens of a piece of 2..PieceMemo::kMaxPiece bytes, stored in the memo when
 // there are few enough. Kept out of line: after warm-up it runs for a tiny share of pieces.

@@ -9,8 +9,9 @@
 //
 // Layout: 4-way set-associative with LRU; a set is two adjacent 64-byte lines holding four
 // 32-byte entries (key = up to 16 bytes + length, value = up to 3 tokens); 64K entries in 2 MiB.
-// (Two ways thrashed: with 21k distinct pieces in 32k two-way sets, 1.6% of lookups missed.) Pieces longer than 16
-// bytes, or of more than 3 tokens, are not memoized.
+// (Two ways thrashed: with 21k distinct pieces in 32k two-way sets, 1.6% of lookups missed.)
+// Short pieces of more than 3 tokens are not memoized. Pieces of 17..256 bytes have a second,
+// hashed memo whose entries point into an arena (see find_long).
 //
 // Threads never share a memo (no locks, no false sharing). A thread keeps memos for the last
 // few vocabularies it used; each is allocated on first use and freed when the thread exits.
@@ -72,11 +73,6 @@ class PieceMemo {
     const std::uint64_t h = (k.lo ^ (k.hi * 0xC2B2AE3D27D4EB4Full) ^ k.len) * 0x9E3779B97F4A7C15ull;
     return static_cast<std::size_t>(h >> (64 - kSetBits));
   }
-  void prefetch(std::size_t set) const noexcept {
-    __builtin_prefetch(&sets_[set]);
-    __builtin_prefetch(reinterpret_cast<const char*>(&sets_[set]) + 64);
-  }
-
   // Copies the tokens to `out` and returns their count, or 0 on a miss.
   // Inline: the most recently used way answers most lookups.
   __attribute__((always_inline)) std::size_t find(const Key& k, std::size_t set, vocab::Rank* out) noexcept {
@@ -109,6 +105,13 @@ class PieceMemo {
     for (std::size_t i = 0; i < kMaxTokens; ++i) e.tokens[i] = i < count ? tokens[i] : 0;
   }
 
+  // Pieces of 17..kMaxLongPiece bytes (long words in Cyrillic, Greek, German compounds...):
+  // the tokens, or nullptr on a miss. Valid until the next insert_long.
+  static constexpr std::size_t kMaxLongPiece = 256;
+  const vocab::Rank* find_long(const std::uint8_t* p, std::size_t n, std::uint64_t hash, std::size_t& count) noexcept;
+  void insert_long(const std::uint8_t* p, std::size_t n, std::uint64_t hash, const vocab::Rank* tokens,
+                   std::size_t count);
+
   // The calling thread's memo for `vocab`.
   static PieceMemo& for_thread(const vocab::VocabTable& vocab);
 
@@ -140,6 +143,25 @@ class PieceMemo {
   struct Free {
     void operator()(void* p) const noexcept { std::free(p); }
   };
+  // The long-piece memo: 4-way sets of (hash, arena offset, length, count) whose bytes and
+  // tokens live in an append-only arena; when the arena is full, the whole long memo starts
+  // over (bounded memory, no per-entry frees). Allocated on the first long piece.
+  struct LongEntry {
+    std::uint64_t hash;
+    std::uint32_t offset;  // bytes at arena[offset], then `count` tokens (4-byte aligned)
+    std::uint16_t len;     // 0 = empty
+    std::uint16_t count;
+  };
+  static_assert(sizeof(LongEntry) == 16);
+  static constexpr unsigned kLongSetBits = 13;            // 8192 sets x 64 B = 512 KiB
+  static constexpr std::size_t kArenaBytes = 8u << 20;    // ~40k long pieces
+  struct alignas(64) LongSet {
+    LongEntry way[4];
+  };
+  std::unique_ptr<LongSet[]> long_sets_;
+  std::unique_ptr<std::uint8_t[]> arena_;
+  std::size_t arena_used_ = 0;
+
   std::unique_ptr<void, Free> raw_{std::calloc((std::size_t{1} << kSetBits) * sizeof(Set) + 128, 1)};
   Set* sets_ = raw_ ? reinterpret_cast<Set*>((reinterpret_cast<std::uintptr_t>(raw_.get()) + 127) & ~std::uintptr_t{127})
                     : throw std::bad_alloc();
