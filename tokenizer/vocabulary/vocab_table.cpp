@@ -13,7 +13,8 @@
 namespace tokcount::vocab {
 namespace {
 
-constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '2'};
+constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '3'};
+constexpr std::size_t kPair2Entries = 65536;
 
 std::size_t align8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
@@ -39,11 +40,13 @@ VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
   const std::size_t n_offsets = std::size_t{t.header_->rank_limit} + 1;
   const std::size_t n_short = std::size_t{1} << t.header_->short_bits;
   const std::size_t n_slots = std::size_t{1} << t.header_->hash_bits;
-  const std::size_t short_at = sizeof(BlobHeader);
+  const std::size_t pair2_at = sizeof(BlobHeader);
+  const std::size_t short_at = pair2_at + sizeof(Rank) * kPair2Entries;
   const std::size_t slots_at = short_at + sizeof(ShortSlot) * n_short;
   const std::size_t offsets_at = slots_at + sizeof(Slot) * n_slots;
   const std::size_t bytes_at = offsets_at + 4 * n_offsets;
   if (size < bytes_at + t.header_->bytes_size) throw fail("truncated");
+  t.pair2_ = reinterpret_cast<const Rank*>(blob + pair2_at);
   t.short_slots_ = reinterpret_cast<const ShortSlot*>(blob + short_at);
   t.short_mask_ = n_short - 1;
   t.slots_ = reinterpret_cast<const Slot*>(blob + slots_at);
@@ -91,7 +94,8 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   }
 
   std::size_t n_short_tokens = 0;
-  for (const auto& [bytes, rank] : ranks) n_short_tokens += bytes.size() <= kMaxShortToken;
+  // 2-byte tokens live in pair2 only.
+  for (const auto& [bytes, rank] : ranks) n_short_tokens += bytes.size() <= kMaxShortToken && bytes.size() != 2;
   // The inline-key table is probed on every piece: keep it dense enough to stay cache-friendly
   // (load <= 75%; a probe compares one word per slot). The long table stays sparse (<= 50%)
   // because each extra probe there can cost a memcmp.
@@ -100,7 +104,8 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   const std::size_t n_short = std::size_t{1} << short_bits;
   const std::size_t n_slots = std::size_t{1} << hash_bits;
 
-  const std::size_t short_at = sizeof(BlobHeader);
+  const std::size_t pair2_at = sizeof(BlobHeader);
+  const std::size_t short_at = pair2_at + sizeof(Rank) * kPair2Entries;
   const std::size_t slots_at = short_at + sizeof(ShortSlot) * n_short;
   const std::size_t offsets_at = slots_at + sizeof(Slot) * n_slots;
   const std::size_t bytes_at = offsets_at + 4 * (rank_limit + 1);
@@ -116,6 +121,8 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   header.short_bits = short_bits;
   std::memcpy(blob.data(), &header, sizeof header);
 
+  auto* pair2 = reinterpret_cast<Rank*>(blob.data() + pair2_at);
+  std::fill_n(pair2, kPair2Entries, kNoRank);
   auto* short_slots = reinterpret_cast<ShortSlot*>(blob.data() + short_at);
   auto* offsets = reinterpret_cast<std::uint32_t*>(blob.data() + offsets_at);
   auto* slots = reinterpret_cast<Slot*>(blob.data() + slots_at);
@@ -134,6 +141,10 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   for (std::size_t r = 0; r < rank_limit; ++r) {
     if (by_rank[r] == nullptr) continue;
     const auto* p = reinterpret_cast<const std::uint8_t*>(by_rank[r]->data());
+    if (by_rank[r]->size() == 2) {
+      pair2[std::size_t{p[0]} << 8 | p[1]] = static_cast<Rank>(r);
+      continue;
+    }
     if (by_rank[r]->size() <= kMaxShortToken) {
       const std::uint64_t key = short_key(p, by_rank[r]->size());
       std::size_t i = short_hash(key, short_bits);

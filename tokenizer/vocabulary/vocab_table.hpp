@@ -7,6 +7,9 @@
 //
 // Layout (little-endian, 8-byte aligned sections):
 //   BlobHeader
+//   Rank   pair2[65536]              rank of every 2-byte string (kNoRank if none): the merge
+//                                    loop's first lookups, for each adjacent byte pair, are
+//                                    one load from this 256 KiB table
 //   ShortSlot short_slots[1 << short_bits]  tokens of <= 7 bytes, the key packed inline: one
 //                                           cache line answers the lookup (most pieces and
 //                                           every first merge pair are this short)
@@ -31,7 +34,7 @@ using Rank = std::uint32_t;
 inline constexpr Rank kNoRank = 0xFFFFFFFFu;
 
 struct BlobHeader {
-  char magic[8];            // "TOKCVOC2"
+  char magic[8];            // "TOKCVOC3"
   std::uint32_t n_tokens;   // number of mergeable tokens
   std::uint32_t rank_limit; // max rank + 1
   std::uint32_t hash_bits;
@@ -93,6 +96,7 @@ class VocabTable {
 
   // Rank of the byte string, or kNoRank.
   Rank find(const std::uint8_t* p, std::size_t n) const noexcept {
+    if (n == 2) return pair2_[std::size_t{p[0]} << 8 | p[1]];
     if (n <= kMaxShortToken) {
       if (n == 0) return kNoRank;
       const std::uint64_t key = short_key(p, n);
@@ -145,6 +149,7 @@ class VocabTable {
  private:
   const BlobHeader* header_ = nullptr;
   std::uint64_t id_ = 0;
+  const Rank* pair2_ = nullptr;
   const ShortSlot* short_slots_ = nullptr;
   std::size_t short_mask_ = 0;
   const std::uint32_t* offsets_ = nullptr;
