@@ -1,6 +1,7 @@
 // tokcount_bench_driver: the C++ side of the comparison harness (bench/compare.sh), on the
 // public API only (tokcount.hpp), linked statically as an application would.
 //
+//   version                       the tokcount library version
 //   kinds                         list the generated input kinds (name, group, description)
 //   gen KIND BYTES [-o FILE]      write a generated input (bench/inputs.hpp)
 //   serve                         timing worker: requests on stdin, one JSON line per reply
@@ -11,10 +12,15 @@
 // The serve protocol (tab-separated requests; the Python peers' worker speaks the same one):
 //   load ENC                               -> {"ok":true}
 //   ids ENC INPUT OUT                      -> writes the ids as little-endian uint32 to OUT
-//   time ENC MODE THREADS INPUT INNER      -> {"ok":true,"seconds":S,"tokens":N,"bytes":B}
+//   time ENC MODE THREADS INPUT INNER [SEED] -> {"ok":true,"seconds":S,"tokens":N,"bytes":B}
 // MODE is encode | count (INPUT is one document) or batch | loop (INPUT is a .docs file:
 // records of "<decimal length>\n<bytes>"). `time` runs the operation INNER times back to back
 // and reports the total wall time; the caller interleaves tools and repeats.
+// With SEED, each of the INNER calls of encode | count gets its own variant of the text (rotated
+// and slightly shortened, see `variant`; built before the clock starts), so no call sees a text
+// seen before: a cache of whole texts, prefixes or huge pieces cannot turn repetition into speed,
+// while piece-level memos work as on real traffic. "bytes" and "tokens" are means per call.
+// Without SEED: the text itself, INNER times.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +31,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -68,6 +75,28 @@ std::vector<std::string> read_docs(const std::string& path) {
     pos = nl + 1 + len;
   }
   return docs;
+}
+
+// Variant `k` of `text` in a sample seeded with `seed` (see the header): the text rotated at an
+// offset derived from (seed, k) -- moved to the first space or newline within 256 bytes, else
+// kept at that character boundary, so a text without whitespace rotates too -- and then short of
+// a few trailing bytes (at most 1/16 of it, at most 4096), so that even a periodic text (`a` x N)
+// differs from call to call. bench/harness/worker.py builds the same variants (in characters).
+std::string variant(const std::string& text, std::uint64_t seed, std::size_t k) {
+  if (text.empty()) return text;
+  const std::uint64_t id = seed * 1000003u + k;
+  std::size_t cut = static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ull) % text.size());
+  const std::size_t space = text.find_first_of(" \n", cut);
+  if (space != std::string::npos && space - cut < 256) {
+    cut = space;
+  } else {
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  }
+  std::string v = text.substr(cut) + text.substr(0, cut);
+  std::size_t keep = v.size() - static_cast<std::size_t>(id % std::max<std::size_t>(1, std::min<std::size_t>(4096, v.size() / 16)));
+  while (keep > 0 && keep < v.size() && (static_cast<unsigned char>(v[keep]) & 0xC0) == 0x80) --keep;
+  v.resize(keep);
+  return v;
 }
 
 std::size_t resident_bytes() {
@@ -138,23 +167,31 @@ class Server {
       if (!out) throw std::runtime_error("cannot write " + f.at(3));
       return {{"ok", true}, {"tokens", ids.size()}};
     }
-    if (op == "time") return time(Encoding::get(f.at(1)), f.at(2), static_cast<unsigned>(std::stoul(f.at(3))), f.at(4),
-                                  std::stoull(f.at(5)));
+    if (op == "time")
+      return time(Encoding::get(f.at(1)), f.at(2), static_cast<unsigned>(std::stoul(f.at(3))), f.at(4),
+                  std::stoull(f.at(5)), f.size() > 6 ? std::optional<std::uint64_t>(std::stoull(f.at(6))) : std::nullopt);
     throw std::runtime_error("unknown request: " + op);
   }
 
   Json time(const EncodingPtr& enc, const std::string& mode, unsigned threads, const std::string& path,
-            std::size_t inner) {
+            std::size_t inner, std::optional<std::uint64_t> seed) {
     using Clock = std::chrono::steady_clock;
     std::size_t tokens = 0, bytes = 0;
     Clock::time_point start, stop;
     if (mode == "encode" || mode == "count") {
       const std::string& t = text(path);
-      bytes = t.size();
+      std::vector<std::string> variants;
+      std::size_t total = 0;
+      for (std::size_t k = 0; seed && k < inner; ++k) total += variants.emplace_back(variant(t, *seed, k)).size();
+      bytes = seed ? total / inner : t.size();
+      const bool count = mode == "count";
       start = Clock::now();
-      for (std::size_t i = 0; i < inner; ++i)
-        tokens = mode == "encode" ? enc->encode_ordinary(t).size() : enc->count_ordinary(t);
+      for (std::size_t i = 0; i < inner; ++i) {
+        const std::string& v = variants.empty() ? t : variants[i];
+        tokens += count ? enc->count_ordinary(v) : enc->encode_ordinary(v).size();
+      }
       stop = Clock::now();
+      tokens /= inner;  // mean per call, like bytes
     } else if (mode == "batch" || mode == "loop") {
       const std::vector<std::string>& d = docs(path);
       std::vector<std::string_view> views(d.begin(), d.end());
@@ -219,6 +256,7 @@ int run(int argc, char** argv) {
   CLI::App app("tokcount benchmark driver (used by bench/compare.sh and bench/callgrind.sh)");
   app.require_subcommand(1);
 
+  app.add_subcommand("version", "Print the tokcount library version")->callback([] { std::cout << tokcount::version() << '\n'; });
   app.add_subcommand("kinds", "List the generated input kinds")->callback([] {
     for (const auto& k : tokcount::bench::input_kinds()) std::cout << k.name << '\t' << k.group << '\t' << k.what << '\n';
   });

@@ -100,7 +100,7 @@ def long_table(r: Results, lines: list[str]) -> None:
         if c["group"] not in ("corpus", "text", "user") or c["status"] != "ok" or not c["mb_s"]:
             continue
         mtok = c["tokens"] / c["median"] / 1e6 if c["median"] else None
-        cold = c["bytes"] / c["cold"] / 1e6 if c.get("cold") else None
+        cold = c.get("cold_mb_s")
         ratio = r.ratio(c["encoding"], c["input"], c["mode"], c["cpus"], c["tool"])
         lines.append(f"| {c['encoding']} | {c['input']} | {c['mode']} | {c['cpus']} | {c['tool']} | {fmt(c['mb_s'])} | "
                      f"{fmt(mtok, 2)} | {fmt(ratio)} | {spread(c)} | {fmt(cold)} |")
@@ -267,7 +267,10 @@ def make_plots(r: Results, out: Path) -> list[str]:
     except ImportError:
         return []
     made = []
-    colors = {t: plt.cm.tab20(i % 20) for i, t in enumerate(r.tools)}
+    # tokcount and the reference in fixed, strong colours; the peers from a qualitative map.
+    fixed = {CPP: "#d62728", PY: "#ff7f0e", REF: "#222222"}
+    peers = [t for t in r.tools if t not in fixed]
+    colors = {t: fixed.get(t) or plt.cm.tab20((2 * peers.index(t) + 1) % 20) for t in r.tools}
 
     def bars(ax, groups, tools, value, log=True, ref_line=None):
         width = 0.8 / max(1, len(tools))
@@ -283,13 +286,16 @@ def make_plots(r: Results, out: Path) -> list[str]:
             ax.text(len(groups) - 0.5, ref_line[0], ref_line[1], fontsize=7, ha="right", va="bottom")
         ax.grid(axis="y", alpha=0.3)
 
+    def legend(ax):
+        ax.legend(fontsize=7, ncol=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+
     keys = [(e, i) for (e, i), g in r.keys("encode", 1).items() if g in ("corpus", "text", "user")]
     if keys:
         fig, ax = plt.subplots(figsize=(max(8, len(keys) * 1.4), 4.5))
         bars(ax, keys, r.tools, lambda g, t: r.mb_s(g[0], g[1], "encode", 1, t))
         ax.set_ylabel("MB/s (log)")
         ax.set_title("encode throughput, 1 CPU (higher is better)")
-        ax.legend(fontsize=7, ncol=4)
+        legend(ax)
         fig.tight_layout()
         fig.savefig(out / "throughput_1cpu.png", dpi=110)
         plt.close(fig)
@@ -300,7 +306,7 @@ def make_plots(r: Results, out: Path) -> list[str]:
         bars(ax, keys, others, lambda g, t: r.ratio(g[0], g[1], "encode", 1, t), log=True, ref_line=(1, "tiktoken"))
         ax.set_ylabel("× tiktoken (log)")
         ax.set_title("encode speed relative to tiktoken 0.14, 1 CPU")
-        ax.legend(fontsize=7, ncol=4)
+        legend(ax)
         fig.tight_layout()
         fig.savefig(out / "ratio_vs_tiktoken.png", dpi=110)
         plt.close(fig)
@@ -314,7 +320,7 @@ def make_plots(r: Results, out: Path) -> list[str]:
         bars(ax, keys, r.tools, lambda g, t: r.mb_s(g[0], g[1], "encode", 1, t), ref_line=(100, "100 MB/s target"))
         ax.set_ylabel("MB/s (log)")
         ax.set_title(f"{group} inputs, encode, 1 CPU (missing bar: ids differ, timeout, or unsupported)")
-        ax.legend(fontsize=7, ncol=4)
+        legend(ax)
         ax.tick_params(axis="x", labelsize=6)
         fig.tight_layout()
         fig.savefig(out / f"{group}.png", dpi=110)
@@ -330,7 +336,7 @@ def make_plots(r: Results, out: Path) -> list[str]:
         bars(ax, labels, tools, lambda g, t: val.get((g[0], g[1], t)), log=False, ref_line=(1.8, "1.8× target"))
         ax.set_ylabel("batch throughput, 2 CPUs / 1 CPU")
         ax.set_title("batch scaling from 1 to 2 threads")
-        ax.legend(fontsize=7, ncol=4)
+        legend(ax)
         fig.tight_layout()
         fig.savefig(out / "batch_scaling.png", dpi=110)
         plt.close(fig)
@@ -368,7 +374,9 @@ def write(data: dict, out: Path, plots: bool = True) -> str:
               f"timeout {a['timeout']} s; generated sizes {', '.join(a['sizes'])}; took {m.get('seconds', '?')} s.", "",
               "## Tools", "", "| tool | version |", "|---|---|"]
     lines += [f"| {t} | {v} |" for t, v in data["versions"].items()]
-    lines += ["", "## Summary", "", summary(r).replace(MARK_START, "").replace(MARK_END, "").strip(), ""]
+    # The summary is written for the README (paths from the repo root); here it sits beside the plots.
+    inner = summary(r).replace(MARK_START, "").replace(MARK_END, "").replace("](bench/results/", "](").strip()
+    lines += ["", "## Summary", "", inner, ""]
     lines += ["## Throughput", ""]
     wide_tables(r, lines)
     long_table(r, lines)

@@ -5,15 +5,29 @@ hang a run."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+_live: set["Worker"] = set()
+
+
+def _kill_all() -> None:
+    for w in list(_live):
+        w.kill()
+
+
+# A worker busy in a long call would outlive an interrupted run: end them all on exit, and turn
+# SIGTERM into a normal exit so that this runs.
+atexit.register(_kill_all)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 class Timeout(Exception):
@@ -37,12 +51,13 @@ class Worker:
         self.proc = subprocess.Popen(
             self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log.open("ab"),
             env=self.env, preexec_fn=lambda: os.sched_setaffinity(0, cpus), bufsize=0)
+        _live.add(self)
 
     def request(self, fields: list[str], timeout: float) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
             for enc in sorted(self.wanted):
-                self._send(["load", enc], timeout)
+                self._send(["load", enc], max(120.0, timeout))
         return self._send(fields, timeout)
 
     def load(self, enc: str, timeout: float) -> dict:
@@ -82,6 +97,7 @@ class Worker:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+        _live.discard(self)
 
     def close(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -92,6 +108,7 @@ class Worker:
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.kill()
         self.proc = None
+        _live.discard(self)
 
 
 def python_worker_argv(tool: str, work: Path) -> list[str]:
