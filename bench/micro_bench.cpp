@@ -1,6 +1,7 @@
 // Per-stage micro-benchmarks (Google Benchmark): where the time goes inside tokcount.
 //
-//   pretokenize/<pattern>/<input>      hand-written scanners, and RE2 for a custom pattern
+//   pretokenize/<pattern>/<input>      hand-written scanners
+//   encode_custom_re2/<input>          encode with a custom pattern (the RE2 pre-tokenizer path)
 //   lookup/whole_piece/<enc>/<input>   one vocabulary probe per pre-tokenized piece
 //   merge/short/<enc>/<input>          the short-piece loop on the pieces that are not tokens
 //   merge/long/<enc>/<bytes>           the heap loop on one random-letter piece
@@ -319,7 +320,7 @@ int register_all() {
       benchmark::RegisterBenchmark(("merge/short/" + std::string(p.name) + "/" + in.name).c_str(), BM_MergeShort, &p,
                                    &in.text);
     }
-    benchmark::RegisterBenchmark(("pretokenize/re2_custom/" + in.name).c_str(), BM_EncodeCustomRe2, &in.text);
+    benchmark::RegisterBenchmark(("encode_custom_re2/cl100k_like/" + in.name).c_str(), BM_EncodeCustomRe2, &in.text);
     for (const char* e : encodings) {
       benchmark::RegisterBenchmark(("encode/" + std::string(e) + "/" + in.name).c_str(), BM_Encode, e, &in.text);
       benchmark::RegisterBenchmark(("count/" + std::string(e) + "/" + in.name).c_str(), BM_Count, e, &in.text);

@@ -174,7 +174,7 @@ class Run:
         if "shapes" in a.groups:
             base = base_for_shapes or s.generated("gen_en", 1 << 20, "text", "English-like prose")
             out.extend(s.shapes(base, parse_size(a.shape_bytes)))
-            for inp in out:
+            for inp in list(out):
                 if inp.group in ("corpus", "text") and inp is not base:
                     docs = s.shapes(inp, parse_size(a.shape_bytes))
                     out.extend(d for d in docs if d.name.endswith("docs_1.7KB"))
@@ -460,7 +460,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--shape-bytes", default="1M", help="bytes per document-shape input (default %(default)s)")
     p.add_argument("--reps", type=int, default=7, help="repetitions per tool (default %(default)s)")
     p.add_argument("--min-time", type=float, default=0.2, help="seconds per sample (default %(default)s)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds before a call counts as hung (default %(default)s)")
+    p.add_argument("--timeout", type=float, default=20.0,
+                   help="seconds before a call counts as hung: the tool is reported as timing out on that input "
+                        "(default %(default)s)")
     p.add_argument("--startup-runs", type=int, default=50, help="fresh processes per start-up command")
     p.add_argument("--driver", default=str(REPO / "build" / "bench-release" / "bench" / "tokcount_bench_driver"))
     p.add_argument("--work", default=str(REPO / "build" / "bench-work"), help="inputs, caches, logs (not committed)")
