@@ -331,11 +331,16 @@ class Run:
     # ---- start-up, memory, per-call -----------------------------------------------------------
 
     def pinned(self, argv: list[str], threads: int = 1, timeout: float | None = None) -> str:
+        """Run a one-shot measurement in a fresh process on `threads` CPUs; RuntimeError with a
+        short reason when it fails or outlives `timeout`."""
         cpus = set(sorted(os.sched_getaffinity(0))[:threads])
-        r = subprocess.run(argv, capture_output=True, text=True, env=self.env(threads), timeout=timeout or 600,
-                           preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, env=self.env(threads), timeout=timeout or 600,
+                               preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"no result in {timeout or 600:.0f} s") from None
         if r.returncode != 0:
-            raise RuntimeError(f"{argv[:3]} failed: {r.stderr.strip()[-400:]}")
+            raise RuntimeError(f"exit {r.returncode}: {(r.stderr.strip().splitlines() or [''])[-1][:200]}")
         return r.stdout
 
     def startup(self) -> dict:
@@ -386,8 +391,8 @@ class Run:
                     continue
                 try:
                     r = json.loads(self.pinned([sys.executable, str(HERE / "probe.py"), "rss", tool, enc, str(text),
-                                                str(self.work)], timeout=self.args.timeout * 4))
-                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                                                str(self.work)], timeout=max(300.0, self.args.timeout * 4)))
+                except RuntimeError as e:
                     r = {"skip": str(e)[:200]}
                 r.setdefault("tool", tool)
                 r.setdefault("encoding", enc)
@@ -406,8 +411,8 @@ class Run:
                     continue
                 try:
                     rows.append(json.loads(self.pinned([sys.executable, str(HERE / "probe.py"), "overhead", tool, enc,
-                                                        str(self.work)], timeout=self.args.timeout * 4)))
-                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                                                        str(self.work)], timeout=max(300.0, self.args.timeout * 4))))
+                except RuntimeError as e:
                     rows.append({"tool": tool, "encoding": enc, "skip": str(e)[:200]})
                 r = rows[-1]
                 if "calls" in r:
