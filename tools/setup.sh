@@ -2,6 +2,8 @@
 # Installs what building tokcount needs (Debian 12 packages) and builds it into build/.
 # Idempotent: installs only missing packages, reuses an existing build directory.
 # Usage: tools/setup.sh [extra cmake args...]
+# Environment: TOKCOUNT_BUILD_DIR (default build), TOKCOUNT_BUILD_TYPE (default Release),
+# TOKCOUNT_EXTRA_PACKAGES (more Debian packages to install, space-separated).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +11,9 @@ packages=(build-essential cmake ninja-build pkg-config git
           libabsl-dev libre2-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev libsimdjson-dev nlohmann-json3-dev pybind11-dev
           python3 python3-venv python3-pip python3-dev)
+# Callers needing more (bench/compare.sh: hyperfine, valgrind) name them here.
+read -r -a extra <<< "${TOKCOUNT_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

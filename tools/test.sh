@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TOKCOUNT_BUILD_TYPE=${TOKCOUNT_BUILD_TYPE:-RelWithDebInfo}
-tools/setup.sh
+# Benchmarks on: they must keep compiling as the engine changes, and tests/python/test_bench.py
+# checks the harness's C++ driver.
+tools/setup.sh -DTOKCOUNT_BUILD_BENCH=ON
 
 echo "== C++ tests (ctest)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
@@ -16,7 +18,8 @@ echo "== Python package and differential tests (pytest)"
 venv=build/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip >/dev/null
-"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis numpy
+"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis numpy "tokenizers==0.23.3"
 "$venv/bin/pip" install -q . 
 export TOKCOUNT_BIN="$PWD/build/tools/cli/tokcount"
+export TOKCOUNT_BENCH_DRIVER="$PWD/build/bench/tokcount_bench_driver"
 "$venv/bin/python" -m pytest -q tests/python tests/differential
