@@ -365,3 +365,14 @@ def test_pandas_nan_is_null_and_non_strings_are_refused(pd):
     assert counts.isna().tolist() == [False, True, True]
     with pytest.raises((TypeError, pa.ArrowInvalid)):
         tka.count_tokens(pd.Series(["a", 3]), encoding=enc)
+
+
+def test_engine_errors_show_the_start_of_the_row():
+    # Spark and Ray see one batch at a time, so their errors add the failing row's text.
+    arr = pa.array(["fine", "x" * 100 + " <|endoftext|>"])
+    with pytest.raises(tka.ArrowRowError) as info:
+        tka.count_tokens(arr, encoding="o200k_base")
+    e = tka._with_row_text(info.value, arr)
+    assert isinstance(e, tka.ArrowRowError)
+    assert (e.row, e.code, e.byte_offset, e.token) == (1, "DISALLOWED_SPECIAL", 101, SPECIAL)
+    assert str(e).startswith("row 1: ") and str(e).endswith(f"[row text: {'x' * 60 + '...'!r}]")

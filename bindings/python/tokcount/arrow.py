@@ -105,6 +105,23 @@ def encode_tokens(
     return _run(_tokcount.arrow_encode, True, enc, values, allowed_special, disallowed_special, num_threads)
 
 
+def _with_row_text(error: Exception, values: Any, limit: int = 60) -> Exception:
+    """`error` (an ArrowRowError) with the start of the failing row's text in its message.
+
+    For the engine integrations, where a row index within one batch is not enough to find the
+    row. Only the first `limit` characters are shown, to keep logs readable.
+    """
+    try:
+        text = values[error.row].as_py()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 (the original error matters more)
+        return error
+    snippet = text[:limit] + ("..." if len(text) > limit else "")
+    new = ArrowRowError(f"{error} [row text: {snippet!r}]")
+    for attr in ("row", "code", "byte_offset", "token"):
+        setattr(new, attr, getattr(error, attr, None))
+    return new
+
+
 class _Exported:
     """One exported (schema, array) capsule pair, for pa.array() to import (once)."""
 

@@ -129,14 +129,20 @@ def _make_udf(
 
     return_type = T.ArrayType(T.IntegerType()) if tokens else T.LongType()
     run = _arrow.encode_tokens if tokens else _arrow.count_tokens
-    as_spark = _spark_tokens if tokens else (lambda a, enc: a)
+    as_spark = _spark_tokens if tokens else (lambda a, _enc: a)
     options = {"encoding": enc, "allowed_special": allowed_special, "disallowed_special": disallowed_special,
                "num_threads": num_threads}
     name = "encode_tokens" if tokens else "count_tokens"
 
+    def run_batch(texts: pa.Array) -> pa.Array:
+        try:
+            return as_spark(run(texts, **options), enc)
+        except _arrow.ArrowRowError as e:  # the row index is within this batch: show the text
+            raise _arrow._with_row_text(e, texts) from None
+
     if arrow_udf is not None and kind in ("auto", "arrow"):
         def arrow_kernel(texts: pa.Array) -> pa.Array:
-            return as_spark(run(texts, **options), enc)
+            return run_batch(texts)
 
         arrow_kernel.__name__ = arrow_kernel.__qualname__ = name
         # Explicit hints: Spark reads them to pick the UDF type (no `from __future__` strings).
@@ -144,7 +150,7 @@ def _make_udf(
         return arrow_udf(arrow_kernel, return_type)
 
     def pandas_kernel(texts: pd.Series) -> pd.Series:
-        result = as_spark(run(pa.array(texts, from_pandas=True), **options), enc)
+        result = run_batch(pa.array(texts, from_pandas=True))
         if tokens:
             # Spark converts array columns element by element and takes None (not pd.NA) for
             # null: an object Series of numpy arrays is what it reads.
