@@ -141,3 +141,10 @@ def test_bad_options_fail_on_the_driver():
         tks.count_tokens("text", encoding="nope")
     with pytest.raises(ValueError, match="kind"):
         tks.count_tokens_udf(encoding=ENCODING, kind="rows")
+
+
+def test_readme_example(spark):
+    # The README's Spark example as written, on this module's session (getOrCreate returns it).
+    from test_dataset_examples import readme_example
+
+    exec(compile(readme_example("spark"), "README.md (Spark example)", "exec"), {"__name__": "readme_example"})
