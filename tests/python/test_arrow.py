@@ -376,3 +376,22 @@ def test_engine_errors_show_the_start_of_the_row():
     assert isinstance(e, tka.ArrowRowError)
     assert (e.row, e.code, e.byte_offset, e.token) == (1, "DISALLOWED_SPECIAL", 101, SPECIAL)
     assert str(e).startswith("row 1: ") and str(e).endswith(f"[row text: {'x' * 60 + '...'!r}]")
+
+
+def test_spark_token_ids_become_int32_exactly():
+    from tokcount.spark import _spark_tokens  # needs no pyspark
+
+    enc = tokcount.get_encoding("o200k_base")
+    tokens = tka.encode_tokens(pa.array(["hello world", None]), encoding=enc)
+    as_int = _spark_tokens(tokens, enc)
+    assert as_int.type == pa.list_(pa.int32()) and as_int.to_pylist() == [[24912, 2375], None]
+    chunked = _spark_tokens(pa.chunked_array([tokens, tokens]), enc)
+    assert chunked.type == pa.list_(pa.int32()) and chunked.to_pylist() == [[24912, 2375], None] * 2
+    # An encoding with an id past int32: a checked cast, which refuses the id rather than wrap it.
+    base = tokcount.get_encoding("r50k_base")
+    big = tokcount.Encoding("big_ids", pat_str=base._pat_str, mergeable_ranks=base._mergeable_ranks,
+                            special_tokens={"<|big|>": 2**31})
+    ok = _spark_tokens(tka.encode_tokens(pa.array(["hello world"]), encoding=big), big)
+    assert ok.to_pylist() == [[31373, 995]]
+    with pytest.raises(pa.ArrowInvalid):
+        _spark_tokens(tka.encode_tokens(pa.array(["<|big|>"]), encoding=big, allowed_special="all"), big)

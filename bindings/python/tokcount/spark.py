@@ -167,6 +167,8 @@ def _spark_tokens(tokens: Any, enc: Encoding) -> Any:
     import pyarrow as pa
 
     target = pa.list_(pa.int32())
-    if enc.max_token_value <= 0x7FFFFFFF:
-        return tokens.view(target)
-    return tokens.cast(target)  # checked: an id >= 2**31 raises
+    if enc.max_token_value > 0x7FFFFFFF:
+        return tokens.cast(target)  # checked: an id >= 2**31 raises
+    if isinstance(tokens, pa.ChunkedArray):  # (from an Arrow-backed pandas Series)
+        return pa.chunked_array([c.view(target) for c in tokens.chunks], target)
+    return tokens.view(target)
