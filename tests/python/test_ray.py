@@ -100,3 +100,17 @@ def test_function_pickles_small_and_by_name():
     assert repr(clone) == "tokcount.ray.count_tokens('body' -> 'num_tokens', encoding='cl100k_base')"
     with pytest.raises(TypeError, match="batch_format='pyarrow'"):
         clone({"body": ["a dict batch"]})
+
+
+def test_workers_get_the_shared_encoding(cluster):
+    import os
+
+    fn = tkr.encode_tokens(encoding=ENCODING)
+
+    @ray.remote
+    def inspect(f):
+        return os.getpid(), f.encoding.__dict__ is tokcount.get_encoding(ENCODING).__dict__
+
+    pid, shared = ray.get(inspect.remote(fn))
+    assert pid != os.getpid()  # really another process
+    assert shared  # unpickled by name to the worker's registered encoding, not rebuilt

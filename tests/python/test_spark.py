@@ -148,3 +148,20 @@ def test_readme_example(spark):
     from test_dataset_examples import readme_example
 
     exec(compile(readme_example("spark"), "README.md (Spark example)", "exec"), {"__name__": "readme_example"})
+
+
+def test_workers_get_the_shared_encoding(spark):
+    enc = tokcount.get_encoding(ENCODING)
+    driver = os.getpid()
+
+    def inspect(_):
+        import os
+
+        import tokcount
+
+        # `enc` was pickled with this closure: by name, to the worker's registered encoding.
+        yield os.getpid(), enc.__dict__ is tokcount.get_encoding(ENCODING).__dict__
+
+    got = spark.sparkContext.parallelize(range(2), 2).mapPartitions(inspect).collect()
+    assert all(shared for _, shared in got)
+    assert all(pid != driver for pid, _ in got)
