@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "bindings_common.hpp"
 #include "tokcount/tokcount.hpp"
 
 namespace py = pybind11;
@@ -476,6 +477,23 @@ void add_raw_methods(py::handle cls) {
 
 }  // namespace
 
+// ---- shared with the feature bindings (bindings_common.hpp) ---------------------------------
+
+namespace tokcount::python {
+
+EncodeOptions options_of(py::handle allowed_special, py::handle disallowed_special) {
+  return ::options_of(allowed_special, disallowed_special);
+}
+
+unsigned threads_for(py::handle num_threads, std::size_t total_bytes, std::size_t items) {
+  return ::threads_for(num_threads, total_bytes, items);
+}
+
+const EncodingPtr& encoding_of(py::handle core) { return core.cast<const Core&>().enc; }
+
+void raise_error(const Error& e) { ::raise_error(e); }
+
+}  // namespace tokcount::python
 
 // Free-threaded CPython: every method is safe without the GIL (the encoding is immutable; the
 // lazily built index is guarded by std::call_once).
@@ -715,4 +733,6 @@ CoreBPE(encoder: dict[bytes, int], special_tokens_encoder: dict[str, int], patte
            })
       .def("_is_special_token", [](const Core& c, py::handle token) { return c.enc->is_special_token(token_of(token)); });
   add_raw_methods(core_class);
+
+  register_arrow(m);
 }

@@ -84,3 +84,19 @@ class CoreBPE:
     @overload
     def _decode_batch(self, batch: Iterable[Sequence[int]], errors: str, as_bytes: Literal[True]) -> list[bytes]: ...
     def _is_special_token(self, token: int) -> bool: ...
+
+# Arrow batch API (bindings/python/src/arrow_bindings.cpp), used by tokcount.arrow.
+# `source`: the (schema, array) capsules of __arrow_c_array__, or the capsule of
+# __arrow_c_stream__. Returns one (schema, array) capsule pair per input chunk.
+class ArrowRowError(ValueError):
+    row: int
+    code: str
+    byte_offset: int | None
+    token: str | None
+
+def arrow_count(
+    core: CoreBPE, source: object, allowed_special: _Allowed, disallowed_special: _Disallowed, num_threads: int | None
+) -> list[tuple[object, object]]: ...
+def arrow_encode(
+    core: CoreBPE, source: object, allowed_special: _Allowed, disallowed_special: _Disallowed, num_threads: int | None
+) -> list[tuple[object, object]]: ...
