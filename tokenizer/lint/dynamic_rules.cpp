@@ -150,7 +150,7 @@ struct Patterns {
         "customer(?:[ _-]?(?:name|id|email))?|client name|tenant(?:[ _-]?(?:id|name))?|account(?:[ _-]?(?:id|name|email))|"
         "org(?:anization|anisation)?[ _-]?(?:id|name)|e-?mail(?: address)?|locale|time ?zone|"
         "(?:current )?working directory|cwd|home directory|subscription(?: plan| tier)?|plan tier)(?:\\*\\*|__)?"
-        "\\s*[:=](?:\\*\\*|__)?\\s*(?:\\*\\*|__)?([^\\s*_][^\\n]*)");
+        "\\s*[:=](?:\\*\\*|__)?\\s*(?:\\*\\*|__)?([^\\s*_](?:[^\\r\\n]*[^\\s*_])?)");
     home_path = compile("(?:/home/|/Users/|\\b[A-Za-z]:\\\\Users\\\\)([A-Za-z0-9._-]+)");
 
     // Labels whose value follows (weak: only reported when nothing else on the line is).
