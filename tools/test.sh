@@ -16,7 +16,8 @@ echo "== Python package and differential tests (pytest)"
 venv=build/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip >/dev/null
-"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis numpy
+# jsonschema: validates `tokcount lint --format sarif` against the SARIF 2.1.0 schema.
+"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis numpy jsonschema
 "$venv/bin/pip" install -q . 
 export TOKCOUNT_BIN="$PWD/build/tools/cli/tokcount"
 "$venv/bin/python" -m pytest -q tests/python tests/differential

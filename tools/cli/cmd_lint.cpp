@@ -364,7 +364,7 @@ int run_lint(const LintArgs& a) {
     out.write(report);
     out.flush();
   }
-  if (a.fix && fixed_files) std::cerr << "tokcount lint: fixed " << edits << " problem(s) in " << fixed_files << " file(s)\n";
+  if (a.fix && fixed_files) std::cerr << "tokcount lint: applied " << edits << " edit(s) to " << fixed_files << " file(s)\n";
   if (input_errors) {
     if (a.format != "text")
       for (const lint::FileReport& r : reports)
