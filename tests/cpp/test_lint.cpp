@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -467,6 +468,20 @@ TEST(LintEngine, TokensAtRiskSpanCacheableSegmentsOnly) {
   EXPECT_EQ(f[0].location.column, 22u);
   // The trailing "  " is the last token of segment 0: that token plus all of segment 1.
   EXPECT_EQ(f[0].tokens_at_risk, 1 + enc.count_ordinary(segs[1].text));
+}
+
+// Linear-ish time on hostile input: one 600 kB line packed with findings of every kind.
+TEST(LintEngine, LongLinesWithManyFindingsStayFast) {
+  std::string line;
+  const std::string unit = "rules:{{v}} \xC2\xA0\xE2\x80\x8B 2026-07-06 \xE3\x80\x80\xE3\x80\x80 e\xCC\x81 req_8f3k2j9x ";
+  while (line.size() < 600000) line += unit;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = Linter(short_text_config()).lint_text(line);
+  const std::string fixed = Linter(short_text_config()).fix_text(line);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GT(r.findings.size(), 100000u);
+  EXPECT_LT(fixed.size(), line.size());
+  EXPECT_LT(s, 60.0) << "lint + fix of " << line.size() << " bytes took " << s << " s";
 }
 
 TEST(LintEngine, FindingsSortedByTokensAtRisk) {

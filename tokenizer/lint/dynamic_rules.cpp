@@ -424,6 +424,8 @@ void find_values(const TextView& view, std::vector<Candidate>& out) {
   });
 }
 
+constexpr std::size_t kSpliceWindow = 256;
+
 // PC026: does a value glued to `static_text` change the static text's tokens? Probes with
 // values starting with each character class BPE treats differently.
 std::string splice_probe(const Encoding& enc, std::string_view static_text) {
@@ -485,7 +487,15 @@ void detect_dynamic(const TextView& view, const DetectContext& ctx, std::vector<
       if (c.begin > line_start) {
         const char before = text[c.begin - 1];
         if (before != ' ' && before != '\t') {
-          const std::string_view static_text = text.substr(line_start, c.begin - line_start);
+          // The join only re-tokenizes the last piece or two: a window of the line back to a
+          // space keeps this linear on long lines with many placeholders.
+          std::size_t from = line_start;
+          if (c.begin - line_start > kSpliceWindow) {
+            const std::size_t space = text.find(' ', c.begin - kSpliceWindow);
+            from = space < c.begin ? space : c.begin - kSpliceWindow;
+            while (from < c.begin && (static_cast<unsigned char>(text[from]) & 0xC0) == 0x80) ++from;
+          }
+          const std::string_view static_text = text.substr(from, c.begin - from);
           const std::string probe = splice_probe(ctx.encoding, static_text);
           if (!probe.empty())
             out.push_back({kPC026, c.begin, c.end,

@@ -1,8 +1,9 @@
 // The lint engine: runs the detector families over each cacheable segment, adds the
 // cross-segment prefix rules (PC018, PC019), turns byte spans into locations and visible
 // excerpts, counts tokens_at_risk with the model's real encoding, and applies fixes.
+#include <unicode/utf8.h>
+
 #include <algorithm>
-#include <numeric>
 
 #include "lint/lint_internal.hpp"
 
@@ -74,13 +75,17 @@ Excerpt make_excerpt(const TextView& view, std::size_t b, std::size_t e) {
   Excerpt ex;
   std::size_t cps = 0, len = 0;
 
-  // Context before: up to kContext code points of the same line.
-  std::vector<std::size_t> starts;
-  for (std::size_t p = ls; p < b; p += len) {
-    detail::decode_at(text, p, len);
-    starts.push_back(p);
+  // Context before: up to kContext code points of the same line, found walking backwards so
+  // a finding deep inside a long line costs no more than one near its start.
+  std::size_t from = b, back = 0;
+  while (from > ls && back < kContext) {
+    int32_t i = static_cast<int32_t>(from);
+    UChar32 c = 0;
+    U8_PREV(reinterpret_cast<const uint8_t*>(text.data()), static_cast<int32_t>(ls), i, c);
+    (void)c;
+    from = static_cast<std::size_t>(i);
+    ++back;
   }
-  const std::size_t from = starts.size() > kContext ? starts[starts.size() - kContext] : ls;
   if (from > ls) {
     ex.text += "...";
     cps += 3;
@@ -113,13 +118,27 @@ Excerpt make_excerpt(const TextView& view, std::size_t b, std::size_t e) {
   return ex;
 }
 
-// Code points from the line start to byte, + 1.
-std::size_t column_of(const TextView& view, std::size_t line, std::size_t byte) {
-  const std::string_view text = view.text();
-  std::size_t col = 1, len = 0;
-  for (std::size_t p = view.line_start(line); p < byte && p < text.size(); p += len, ++col) detail::decode_at(text, p, len);
-  return col;
-}
+// 1-based code-point columns. Remembers its last position, so a run of queries in byte order
+// along a line costs one pass over the line, not one pass per query.
+class ColumnCursor {
+ public:
+  explicit ColumnCursor(const TextView& view) : view_(view) {}
+  std::size_t column(std::size_t line, std::size_t byte) {
+    if (line != line_ || byte < byte_) {
+      line_ = line;
+      byte_ = view_.line_start(line);
+      col_ = 1;
+    }
+    const std::string_view text = view_.text();
+    std::size_t len = 0;
+    for (; byte_ < byte && byte_ < text.size(); byte_ += len, ++col_) detail::decode_at(text, byte_, len);
+    return col_;
+  }
+
+ private:
+  const TextView& view_;
+  std::size_t line_ = static_cast<std::size_t>(-1), byte_ = 0, col_ = 1;
+};
 
 // Token end offsets of one segment, for tokens_at_risk.
 struct TokenIndex {
@@ -183,7 +202,7 @@ Result Linter::lint(std::span<const Segment> segments) const {
   for (std::size_t i = segments.size(); i-- > 0;) after[i] = after[i + 1] + tokens[i].ends.size();
   result.cacheable_tokens = after[0];
 
-  auto add = [&](std::size_t seg, const TextView& view, RawFinding&& raw) {
+  auto add = [&](std::size_t seg, const TextView& view, ColumnCursor& starts, ColumnCursor& ends, RawFinding&& raw) {
     const RuleInfo& rule = catalog[static_cast<std::size_t>(raw.rule)];
     Finding f;
     f.rule = &rule;
@@ -196,9 +215,9 @@ Result Linter::lint(std::span<const Segment> segments) const {
     loc.byte = raw.begin;
     loc.length = raw.end - raw.begin;
     loc.line = view.line_of(raw.begin) + 1;
-    loc.column = column_of(view, loc.line - 1, raw.begin);
+    loc.column = starts.column(loc.line - 1, raw.begin);
     loc.end_line = view.line_of(raw.end) + 1;
-    loc.end_column = column_of(view, loc.end_line - 1, raw.end);
+    loc.end_column = ends.column(loc.end_line - 1, raw.end);
     Excerpt ex = make_excerpt(view, raw.begin, raw.end);
     f.excerpt = std::move(ex.text);
     f.excerpt_mark_begin = ex.mark_begin;
@@ -214,7 +233,10 @@ Result Linter::lint(std::span<const Segment> segments) const {
     if (!segments[i].cacheable) continue;
     if (first_cacheable == segments.size()) first_cacheable = i;
     const TextView view(segments[i].text);
-    for (RawFinding& raw : detect(view, ctx)) add(i, view, std::move(raw));
+    std::vector<RawFinding> raw = detect(view, ctx);
+    std::stable_sort(raw.begin(), raw.end(), [](const RawFinding& a, const RawFinding& b) { return a.begin < b.begin; });
+    ColumnCursor starts(view), ends(view);
+    for (RawFinding& r : raw) add(i, view, starts, ends, std::move(r));
   }
 
   // PC018: stray non-ASCII characters in the first 4,096 characters of the cacheable region.
@@ -239,8 +261,9 @@ Result Linter::lint(std::span<const Segment> segments) const {
     // does not apply to them.
     if (non_ascii >= 2 && non_ascii * 10 <= chars) {
       const TextView view(segments[first_seg].text);
+      ColumnCursor starts(view), ends(view);
       detail::decode_at(segments[first_seg].text, first_byte, len);
-      add(first_seg, view,
+      add(first_seg, view, starts, ends,
           {detail::kPC018, first_byte, first_byte + len,
            std::to_string(non_ascii) + " non-ASCII characters in the first " + std::to_string(chars) +
                " characters (" + listed + (non_ascii > 5 ? ", ..." : "") + ")",
@@ -254,13 +277,14 @@ Result Linter::lint(std::span<const Segment> segments) const {
     const std::size_t minimum = config_.min_cacheable_tokens.value_or(min.tokens);
     if (result.cacheable_tokens < minimum) {
       const TextView view(segments[first_cacheable].text);
+      ColumnCursor starts(view), ends(view);
       std::string msg = "the cacheable prefix is " + std::to_string(result.cacheable_tokens) + " tokens (" +
                         encoding_->name() + (tokens_estimated_ ? ", estimated" : "") + "); " +
                         (config_.min_cacheable_tokens ? std::string("the configured minimum is ")
                                                       : config_.model + (min.known ? " caches" : " (assumed OpenAI) caches") +
                                                             " only prefixes of ") +
                         std::to_string(minimum) + " tokens or more";
-      add(first_cacheable, view, {detail::kPC019, 0, 0, std::move(msg), {}});
+      add(first_cacheable, view, starts, ends, {detail::kPC019, 0, 0, std::move(msg), {}});
     }
   }
 

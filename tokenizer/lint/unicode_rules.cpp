@@ -105,8 +105,11 @@ bool emoji_like(char32_t c) {
 
 // The nearest preceding code point that is not a combining mark (so a joiner after a
 // vowel sign still sees its base letter's script).
+// Neighbour scans stop after this many code points, so long runs stay linear.
+constexpr int kScanLimit = 32;
+
 char32_t prev_base(std::string_view text, std::size_t pos) {
-  while (pos > 0) {
+  for (int n = 0; pos > 0 && n < kScanLimit; ++n) {
     const char32_t c = prev_cp(text, pos);
     std::size_t len = U8_LENGTH(static_cast<UChar32>(c));
     if (!is_combining_mark(c)) return c;
@@ -127,7 +130,7 @@ bool legitimate_joiner(std::string_view text, std::size_t pos, std::size_t len, 
 // A subdivision flag (U+1F3F4, tags, U+E007F) is the one legitimate use of tag characters.
 bool legitimate_tag(std::string_view text, std::size_t pos) {
   std::size_t p = pos;
-  while (p > 0) {
+  for (int n = 0; p > 0 && n < kScanLimit; ++n) {
     const char32_t c = prev_cp(text, p);
     if (c == 0x1F3F4) return true;
     if (c < 0xE0020 || c > 0xE007E) return false;
@@ -149,11 +152,11 @@ bool cjk(char32_t c) {
 bool legitimate_ideographic_space(std::string_view text, std::size_t pos) {
   std::size_t p = pos;
   char32_t before = 0;
-  while (p > 0 && (before = prev_cp(text, p)) == 0x3000) p -= 3;
+  for (int n = 0; p > 0 && n < kScanLimit && (before = prev_cp(text, p)) == 0x3000; ++n) p -= 3;
   std::size_t q = pos;
   char32_t after = 0;
   std::size_t len = 0;
-  while (q < text.size() && (after = decode_at(text, q, len)) == 0x3000) q += len;
+  for (int n = 0; q < text.size() && n < kScanLimit && (after = decode_at(text, q, len)) == 0x3000; ++n) q += len;
   if (q >= text.size()) after = 0;
   return cjk(before) || cjk(after);
 }
