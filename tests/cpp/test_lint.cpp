@@ -479,7 +479,7 @@ TEST(LintEngine, LongLinesWithManyFindingsStayFast) {
   const Result r = Linter(short_text_config()).lint_text(line);
   const std::string fixed = Linter(short_text_config()).fix_text(line);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_GT(r.findings.size(), 100000u);
+  EXPECT_GT(r.findings.size(), 40000u);
   EXPECT_LT(fixed.size(), line.size());
   EXPECT_LT(s, 60.0) << "lint + fix of " << line.size() << " bytes took " << s << " s";
 }
