@@ -55,7 +55,7 @@ install(FILES ${TOKCOUNT_PUBLIC_HEADERS}
 
 # ---- CMake package ----------------------------------------------------------------------
 # The targets' link interface names absl::*, Threads::Threads and the PkgConfig::RE2 /
-# PkgConfig::XXHASH targets the top-level CMakeLists creates; the config file re-creates them.
+# PkgConfig::XXHASH / PkgConfig::ICU_UC / PkgConfig::TOMLPLUSPLUS targets the top-level CMakeLists creates; the config file re-creates them.
 install(EXPORT tokcountTargets NAMESPACE tokcount:: DESTINATION ${TOKCOUNT_CMAKE_DIR}
   COMPONENT tokcount_dev)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/tokcountConfig.cmake.in
@@ -87,6 +87,10 @@ foreach(_tc_dep IN LISTS TOKCOUNT_DEPS)
     list(APPEND _tc_pc_requires libxxhash)
   elseif(_tc_dep STREQUAL "simdjson::simdjson")
     list(APPEND _tc_pc_requires simdjson)
+  elseif(_tc_dep STREQUAL "PkgConfig::ICU_UC")
+    list(APPEND _tc_pc_requires icu-uc)
+  elseif(_tc_dep STREQUAL "PkgConfig::TOMLPLUSPLUS")
+    list(APPEND _tc_pc_requires tomlplusplus)
   elseif(_tc_dep STREQUAL "Threads::Threads")
     list(APPEND _tc_pc_libs_private -pthread)
   else()

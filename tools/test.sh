@@ -19,7 +19,8 @@ echo "== Python package and differential tests (pytest)"
 venv=build/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip >/dev/null
-"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis numpy pyarrow pandas "tokenizers==0.23.3"
+# jsonschema: validates `tokcount lint --format sarif` against the SARIF 2.1.0 schema.
+"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis numpy pyarrow pandas "tokenizers==0.23.3" jsonschema
 # tests/python/test_spark.py and test_ray.py run local[2] Spark and a local Ray cluster. Measured on
 # the 2-core machine, cold pip cache, under heavy load from other builds: pyarrow + pandas ~2 min,
 # pyspark ~7 min / 490 MB, ray[data] ~3.5 min / 240 MB; the Spark and Ray tests ~5 min together

@@ -48,4 +48,25 @@ struct DecodeArgs {
 CLI::App* add_decode_command(CLI::App& app, DecodeArgs& args);
 int run_decode(const DecodeArgs& args);
 
+struct LintArgs {
+  std::vector<std::string> paths;
+  std::string model;
+  std::string encoding;
+  std::string format = "text";
+  bool fix = false;
+  bool diff = false;
+  std::string fail_on;
+  std::string config;
+  bool no_config = false;
+  std::vector<std::string> enable;
+  std::vector<std::string> disable;
+  std::string color = "auto";
+  bool brief = false;
+  bool list_rules = false;
+};
+CLI::App* add_lint_command(CLI::App& app, LintArgs& args);
+// Exit codes differ from the other commands (linter convention): 0 clean, 1 findings at or
+// above --fail-on, 2 usage or input error.
+int run_lint(const LintArgs& args);
+
 }  // namespace tokcount::cli

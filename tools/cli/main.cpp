@@ -40,7 +40,8 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Run 'tokcount COMMAND --help' for a command's options.\n"
-      "Exit status: 0 ok, 1 input or encoding error, 2 usage error.\n");
+      "Exit status: 0 ok, 1 input or encoding error, 2 usage error.\n"
+      "(lint: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.)\n");
   // CLI11's messages, with our prefix so every error line looks alike.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("tokcount: error: ") + e.what() + "\nRun with --help for more information.\n";
@@ -49,10 +50,12 @@ int run(int argc, char** argv) {
   CountArgs count_args;
   EncodeArgs encode_args;
   DecodeArgs decode_args;
+  LintArgs lint_args;
   bool long_list = false;
   CLI::App* count = add_count_command(app, count_args);
   CLI::App* encode = add_encode_command(app, encode_args);
   CLI::App* decode = add_decode_command(app, decode_args);
+  CLI::App* lint = add_lint_command(app, lint_args);
   CLI::App* encodings = app.add_subcommand("encodings", "List the built-in encodings");
   encodings->add_flag("-l,--long", long_list, "Also show vocabulary size, special tokens and pre-tokenizer");
   CLI::App* version = app.add_subcommand("version", "Print the version and Unicode version");
@@ -72,6 +75,7 @@ int run(int argc, char** argv) {
   if (count->parsed()) return run_count(count_args);
   if (encode->parsed()) return run_encode(encode_args);
   if (decode->parsed()) return run_decode(decode_args);
+  if (lint->parsed()) return run_lint(lint_args);
   if (encodings->parsed()) {
     print_encodings(long_list);
     return kExitOk;

@@ -22,6 +22,8 @@
 #include "tokcount/tokcount.hpp"
 
 namespace py = pybind11;
+
+void register_lint(py::module_& m);  // lint_bindings.cpp
 using tokcount::EncodeOptions;
 using tokcount::Encoding;
 using tokcount::EncodingPtr;
@@ -505,6 +507,7 @@ PYBIND11_MODULE(_tokcount, m) {
   m.doc() = "Native core of tokcount (tiktoken-compatible BPE tokenizer). Use the tokcount package.";
   m.attr("__version__") = tokcount::version();
   m.attr("unicode_version") = tokcount::unicode_version();
+  register_lint(m);
 
   m.def(
       "list_encoding_names",

@@ -247,6 +247,73 @@ TOKCOUNT_API tokcount_status tokcount_special_token_at(const tokcount_encoding* 
                                                        const char** out_text, size_t* out_len,
                                                        uint32_t* out_rank);
 
+/* ---- Lint: what breaks prompt caching (tokcount/lint.hpp) ----------------------------
+ * Rules PC001-PC030 over a prompt file or template. A result owns its findings; every
+ * string in a tokcount_lint_finding is NUL-terminated and valid until the result is freed.
+ * config_toml is the text of a .tokcount-lint.toml (NULL/0: defaults); a bad one is
+ * TOKCOUNT_PARSE_ERROR naming line and column. model (NULL/0: the config's, default
+ * "gpt-4o") picks the encoding for tokens_at_risk and the cache minimum. */
+typedef struct tokcount_lint_result tokcount_lint_result;
+
+typedef enum tokcount_lint_severity {
+  TOKCOUNT_LINT_INFO = 0,
+  TOKCOUNT_LINT_WARN = 1,
+  TOKCOUNT_LINT_ERROR = 2
+} tokcount_lint_severity;
+
+typedef enum tokcount_lint_format {
+  TOKCOUNT_LINT_FORMAT_TEXT = 0,  /* what `tokcount lint` prints (no colour) */
+  TOKCOUNT_LINT_FORMAT_JSON = 1,
+  TOKCOUNT_LINT_FORMAT_SARIF = 2  /* SARIF 2.1.0 */
+} tokcount_lint_format;
+
+typedef struct tokcount_lint_finding {
+  const char* rule;       /* "PC011" */
+  const char* name;       /* "TRAILING_WHITESPACE" */
+  int severity;           /* tokcount_lint_severity, after configuration */
+  size_t line, column;    /* 1-based; columns count code points */
+  size_t end_line, end_column;
+  size_t byte_offset;     /* 0-based, into the linted text */
+  size_t byte_length;
+  const char* message;    /* what was found */
+  const char* excerpt;    /* the line around it, invisible characters shown as <NAME> */
+  const char* why;
+  const char* fix;
+  size_t tokens_at_risk;  /* tokens from the finding to the end of the cacheable region */
+  int fixable;            /* 1 if tokcount_lint_fix repairs it */
+} tokcount_lint_finding;
+
+/* Lints (text, len) as one prompt file. Invalid UTF-8 is TOKCOUNT_INVALID_UTF8 (offset set).
+ * On failure *out is set to NULL. Free the result with tokcount_lint_result_free(). */
+TOKCOUNT_API tokcount_status tokcount_lint_text(const char* text, size_t len, const char* model,
+                                                size_t model_len, const char* config_toml,
+                                                size_t config_len, tokcount_lint_result** out);
+/* Number of findings (sorted by tokens_at_risk, largest first) and the index-th one
+ * (index >= count is TOKCOUNT_INVALID_ARGUMENT). */
+TOKCOUNT_API tokcount_status tokcount_lint_result_count(const tokcount_lint_result* result,
+                                                        size_t* out_count);
+TOKCOUNT_API tokcount_status tokcount_lint_result_finding(const tokcount_lint_result* result,
+                                                          size_t index,
+                                                          tokcount_lint_finding* out);
+/* Tokens in the cacheable region (the count tokens_at_risk is measured against). */
+TOKCOUNT_API tokcount_status tokcount_lint_result_cacheable_tokens(
+    const tokcount_lint_result* result, size_t* out_tokens);
+/* The report in a tokcount_lint_format, naming the input path (NULL/0: "-"), into a caller
+ * buffer (size query: out = NULL, capacity = 0). No NUL is appended. */
+TOKCOUNT_API tokcount_status tokcount_lint_result_render(const tokcount_lint_result* result,
+                                                         int format, const char* path,
+                                                         size_t path_len, char* out,
+                                                         size_t capacity, size_t* out_len);
+/* Releases a result; NULL is allowed. */
+TOKCOUNT_API void tokcount_lint_result_free(tokcount_lint_result* result);
+
+/* The text with every enabled fixable finding repaired (whitespace, line endings, BOM, NFC,
+ * invisible characters, exotic spaces) and nothing else changed. A size query runs the fixer
+ * once more when the buffer is then passed. */
+TOKCOUNT_API tokcount_status tokcount_lint_fix(const char* text, size_t len,
+                                               const char* config_toml, size_t config_len,
+                                               char* out, size_t capacity, size_t* out_len);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
