@@ -48,4 +48,13 @@ struct DecodeArgs {
 CLI::App* add_decode_command(CLI::App& app, DecodeArgs& args);
 int run_decode(const DecodeArgs& args);
 
+struct SseArgs {
+  std::string path = "-";
+  std::string model;
+  std::string encoding;
+  bool compact = false;
+};
+CLI::App* add_sse_command(CLI::App& app, SseArgs& args);
+int run_sse(const SseArgs& args);
+
 }  // namespace tokcount::cli
