@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "stream_bindings.hpp"
 #include "tokcount/tokcount.hpp"
 
 namespace py = pybind11;
@@ -715,4 +716,9 @@ CoreBPE(encoder: dict[bytes, int], special_tokens_encoder: dict[str, int], patte
            })
       .def("_is_special_token", [](const Core& c, py::handle token) { return c.enc->is_special_token(token_of(token)); });
   add_raw_methods(core_class);
+
+  register_stream(m, StreamBindingHooks{
+                         [](py::handle core) { return py::cast<const Core&>(core).enc; },
+                         [](py::handle allowed, py::handle disallowed) { return options_of(allowed, disallowed); },
+                     });
 }
