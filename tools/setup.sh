@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build pkg-config git
           libabsl-dev libre2-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev libsimdjson-dev nlohmann-json3-dev pybind11-dev
+          libcpp-httplib-dev libssl-dev
           python3 python3-venv python3-pip python3-dev)
 missing=()
 for p in "${packages[@]}"; do
