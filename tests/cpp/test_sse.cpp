@@ -32,20 +32,6 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
-std::vector<Event> parse_events(std::string_view stream, const std::vector<std::size_t>& reads) {
-  EventParser p;
-  std::vector<Event> events;
-  std::size_t pos = 0;
-  for (std::size_t n : reads) {
-    n = std::min(n, stream.size() - pos);
-    p.feed(stream.substr(pos, n), [&](const Event& e) { events.push_back(e); });
-    pos += n;
-  }
-  p.feed(stream.substr(pos), [&](const Event& e) { events.push_back(e); });
-  p.finish();
-  return events;
-}
-
 std::vector<std::size_t> random_reads(std::mt19937_64& rng, std::size_t n) {
   std::vector<std::size_t> r;
   for (std::size_t pos = 0; pos < n;) {
@@ -94,7 +80,7 @@ TEST(SseEvents, LineEndingsFieldsAndComments) {
     std::vector<Event> ev;
     for (std::size_t pos = 0; pos < s.size(); pos += read)
       p.feed(std::string_view(s).substr(pos, read), [&](const Event& e) { ev.push_back(e); });
-    EXPECT_EQ(p.finish(), std::string("data: incomplete").size() + 1);
+    EXPECT_EQ(p.finish(), std::string("data: incomplete").size());  // an unterminated line
     ASSERT_EQ(ev.size(), 3u) << read;
     EXPECT_EQ(ev[0].type, "update");
     EXPECT_EQ(ev[0].data, "first\nsecond\n");
@@ -136,7 +122,9 @@ TEST(ChatStreamFixtures, EveryCaseEveryChunking) {
       const Outcome o = run(stream, random_reads(rng, stream.size()));
       EXPECT_EQ(o.json, whole.json);
       ASSERT_EQ(o.error.has_value(), whole.error.has_value());
-      if (o.error) EXPECT_EQ(o.error->byte_offset(), whole.error->byte_offset());
+      if (o.error) {
+        EXPECT_EQ(o.error->byte_offset(), whole.error->byte_offset());
+      }
     }
 
     const json got = json::parse(whole.json);
@@ -194,20 +182,28 @@ TEST(ChatStreamFixtures, EveryCaseEveryChunking) {
       visible += tokens;
     }
     EXPECT_EQ(got["completion_tokens"], visible);
-    if (!exp["choices"].empty() && exp["choices"][0]["index"] == 0) EXPECT_EQ(got["content"], exp["choices"][0]["content"]);
+    if (!exp["choices"].empty() && exp["choices"][0]["index"] == 0) {
+      EXPECT_EQ(got["content"], exp["choices"][0]["content"]);
+    }
     const json& cmp = got["usage_comparison"];
     EXPECT_EQ(cmp["visible_completion_tokens"], visible);
     if (exp.contains("usage") && exp["usage"].is_object()) {
       EXPECT_EQ(got["usage"]["completion_tokens"], exp["usage"]["completion_tokens"]);
       const long long reported = exp["usage"]["completion_tokens"];
       EXPECT_EQ(cmp["difference"], reported - static_cast<long long>(visible));
-      if (exp["usage"].contains("reasoning_tokens")) EXPECT_EQ(cmp["reasoning_tokens"], exp["usage"]["reasoning_tokens"]);
+      if (exp["usage"].contains("reasoning_tokens")) {
+        EXPECT_EQ(cmp["reasoning_tokens"], exp["usage"]["reasoning_tokens"]);
+      }
     } else if (exp.contains("usage")) {
       EXPECT_TRUE(got["usage"].is_null());
       EXPECT_TRUE(cmp["difference"].is_null());
     }
-    if (exp.value("discarded", false)) EXPECT_GT(got["discarded_bytes"].get<std::size_t>(), 0u);
-    if (exp.contains("api_error")) EXPECT_EQ(got["error"]["type"], exp["api_error"]);
+    if (exp.value("discarded", false)) {
+      EXPECT_GT(got["discarded_bytes"].get<std::size_t>(), 0u);
+    }
+    if (exp.contains("api_error")) {
+      EXPECT_EQ(got["error"]["type"], exp["api_error"]);
+    }
   }
   EXPECT_EQ(files, 13u);
 }
@@ -215,8 +211,9 @@ TEST(ChatStreamFixtures, EveryCaseEveryChunking) {
 TEST(ChatStreamFixtures, ExplanationsNameTheDifference) {
   auto explain = [](const char* file) {
     const Outcome o = run(read_file(fixtures() / file), {});
+    const json result = json::parse(o.json);
     std::string all;
-    for (const auto& s : json::parse(o.json)["usage_comparison"]["explanation"]) all += s.get<std::string>() + "\n";
+    for (const auto& s : result["usage_comparison"]["explanation"]) all += s.get<std::string>() + "\n";
     return all;
   };
   EXPECT_NE(explain("reasoning.sse").find("192 reasoning tokens"), std::string::npos);
@@ -272,7 +269,7 @@ TEST(ChatStream, ErrorKeepsWhatCameBeforeAndStaysFailed) {
   EXPECT_TRUE(cs.failed());
   EXPECT_EQ(cs.result().choices.at(0).content, "kept");
   EXPECT_THROW(cs.feed(good), tokcount::Error);
-  for (const std::string bad : {std::string("data: {\"choices\":{}}\n\n"), std::string("data: {\"choices\":[{\"delta\":{\"content\":5}}]}\n\n"),
+  for (const std::string& bad : {std::string("data: {\"choices\":{}}\n\n"), std::string("data: {\"choices\":[{\"delta\":{\"content\":5}}]}\n\n"),
                                 std::string("data: {\"choices\":[{\"index\":-1,\"delta\":{}}]}\n\n")}) {
     ChatStream c2;
     try {

@@ -11,7 +11,8 @@ namespace {
 
 std::vector<uint32_t> take(const tokcount_stream* s) {
   size_t n = 0;
-  EXPECT_EQ(tokcount_stream_tokens(s, nullptr, 0, &n), n == 0 ? TOKCOUNT_OK : TOKCOUNT_BUFFER_TOO_SMALL);
+  const tokcount_status query = tokcount_stream_tokens(s, nullptr, 0, &n);
+  EXPECT_EQ(query, n == 0 ? TOKCOUNT_OK : TOKCOUNT_BUFFER_TOO_SMALL);
   std::vector<uint32_t> out(n);
   EXPECT_EQ(tokcount_stream_tokens(s, out.data(), out.size(), &n), TOKCOUNT_OK);
   return out;

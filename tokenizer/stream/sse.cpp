@@ -437,39 +437,40 @@ const ChatStreamResult& ChatStream::result() const noexcept { return impl_->resu
 std::size_t ChatStream::completion_tokens() const { return impl_->result.visible_completion_tokens(); }
 
 std::string ChatStream::result_json(int indent) const {
+  using ojson = nlohmann::ordered_json;  // fields in the order documented, not sorted
   const Impl& m = *impl_;
   const ChatStreamResult& r = m.result;
   const bool keep = m.options.keep_text;
-  json out = json::object();
+  ojson out = ojson::object();
   out["id"] = r.id;
   out["model"] = r.model;
-  out["encoding"] = r.encoding.empty() ? json(nullptr) : json(r.encoding);
+  out["encoding"] = r.encoding.empty() ? ojson(nullptr) : ojson(r.encoding);
   const Choice* first = nullptr;
   for (const Choice& c : r.choices)
     if (c.index == 0) first = &c;
-  out["content"] = first && first->has_content && keep ? json(first->content) : json(nullptr);
+  out["content"] = first && first->has_content && keep ? ojson(first->content) : ojson(nullptr);
   out["completion_tokens"] = r.visible_completion_tokens();
-  json choices = json::array();
+  ojson choices = ojson::array();
   bool any_tools = false;
   bool cut = false;
   std::vector<std::string> explain;
   for (const Choice& c : r.choices) {
-    json jc;
+    ojson jc;
     jc["index"] = c.index;
-    jc["role"] = c.role.empty() ? json(nullptr) : json(c.role);
-    jc["content"] = c.has_content && keep ? json(c.content) : json(nullptr);
-    jc["refusal"] = c.has_refusal && keep ? json(c.refusal) : json(nullptr);
-    json tools = json::array();
+    jc["role"] = c.role.empty() ? ojson(nullptr) : ojson(c.role);
+    jc["content"] = c.has_content && keep ? ojson(c.content) : ojson(nullptr);
+    jc["refusal"] = c.has_refusal && keep ? ojson(c.refusal) : ojson(nullptr);
+    ojson tools = ojson::array();
     for (const ToolCall& t : c.tool_calls) {
       any_tools = true;
-      json jt;
+      ojson jt;
       jt["index"] = t.index;
       jt["id"] = t.id;
       jt["type"] = t.type.empty() ? "function" : t.type;
-      jt["function"] = {{"name", t.name}, {"arguments", keep ? json(t.arguments) : json(nullptr)}};
+      jt["function"] = {{"name", t.name}, {"arguments", keep ? ojson(t.arguments) : ojson(nullptr)}};
       jt["tokens"] = {{"name", t.name_tokens}, {"arguments", t.arguments_tokens}};
       if (keep) {
-        const bool complete = json::accept(t.arguments);
+        const bool complete = ojson::accept(t.arguments);
         jt["arguments_complete_json"] = complete;
         if (!complete)
           explain.push_back("choice " + std::to_string(c.index) + " tool call " + std::to_string(t.index) +
@@ -479,7 +480,7 @@ std::string ChatStream::result_json(int indent) const {
       tools.push_back(std::move(jt));
     }
     jc["tool_calls"] = std::move(tools);
-    jc["finish_reason"] = c.finish_reason ? json(*c.finish_reason) : json(nullptr);
+    jc["finish_reason"] = c.finish_reason ? ojson(*c.finish_reason) : ojson(nullptr);
     jc["tokens"] = {{"content", c.content_tokens},
                     {"refusal", c.refusal_tokens},
                     {"tool_calls", c.tool_call_tokens},
@@ -490,11 +491,11 @@ std::string ChatStream::result_json(int indent) const {
     choices.push_back(std::move(jc));
   }
   out["choices"] = std::move(choices);
-  out["usage"] = r.usage ? json::parse(r.usage->json) : json(nullptr);
+  out["usage"] = r.usage ? ojson::parse(r.usage->json) : ojson(nullptr);
 
   // The comparison, with every difference we can name and none we would have to guess.
   const std::size_t visible = r.visible_completion_tokens();
-  json cmp;
+  ojson cmp;
   cmp["visible_completion_tokens"] = visible;
   std::vector<std::string> why;
   why.push_back("completion_tokens counts the visible output: each choice's content, refusal, and tool-call names "
@@ -517,7 +518,7 @@ std::string ChatStream::result_json(int indent) const {
     const long long diff = reported - static_cast<long long>(visible);
     cmp["reported_completion_tokens"] = reported;
     cmp["difference"] = diff;
-    cmp["reasoning_tokens"] = r.usage->reasoning_tokens ? json(*r.usage->reasoning_tokens) : json(nullptr);
+    cmp["reasoning_tokens"] = r.usage->reasoning_tokens ? ojson(*r.usage->reasoning_tokens) : ojson(nullptr);
     long long unexplained = diff;
     if (r.usage->reasoning_tokens && *r.usage->reasoning_tokens > 0) {
       why.push_back(std::to_string(*r.usage->reasoning_tokens) +
@@ -560,8 +561,8 @@ std::string ChatStream::result_json(int indent) const {
   out["events"] = r.events;
   out["chunks"] = r.chunks;
   out["discarded_bytes"] = r.discarded_bytes;
-  out["error"] = r.error ? json::parse(r.error->json) : json(nullptr);
-  return out.dump(indent, ' ', false, json::error_handler_t::replace);
+  out["error"] = r.error ? ojson::parse(r.error->json) : ojson(nullptr);
+  return out.dump(indent, ' ', false, ojson::error_handler_t::replace);
 }
 
 }  // namespace tokcount::sse

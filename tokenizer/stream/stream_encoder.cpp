@@ -47,8 +47,9 @@
 //     alphabet, split everywhere, against one-shot encode().
 //
 //     Checking costs a pass over B; while B is long and nothing can commit (a long whitespace
-//     or letter run) the check is repeated only after B has doubled, so feed() stays linear in
-//     the input overall. This only delays emission; it never changes a token.
+//     or letter run) the check is repeated only after B has doubled, or at once when a byte
+//     arrives that B does not contain yet (what usually ends such a run), so feed() stays
+//     linear-ish in the input. This only delays emission; it never changes a token.
 //
 //  Fallback ("segment" rule): a custom pattern with a start anchor (`^`, `\A`) depends on where
 //  the text begins, so nothing is committed inside a segment: the text waits for finish() or
@@ -140,12 +141,24 @@ struct SpecialSet {
                      [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
   bool empty() const { return tokens.empty(); }
-  // The longest token that `text` has at `pos`, or nullptr.
-  const std::pair<std::string, Rank>* at(std::string_view text, std::size_t pos) const {
-    if (!first_byte[static_cast<unsigned char>(text[pos])]) return nullptr;
-    for (const auto& t : tokens)
-      if (text.compare(pos, t.first.size(), t.first) == 0) return &t;
-    return nullptr;
+  // What starts at `pos`: the longest token `text` has there (nullptr: none), or `undecided`
+  // when a token could still start there once more text arrives (unless `final`). Only
+  // positions that are a visible prefix of some token wait, so plain text is not held back.
+  struct Match {
+    const std::pair<std::string, Rank>* token = nullptr;
+    bool undecided = false;
+  };
+  Match at(std::string_view text, std::size_t pos, bool final) const {
+    if (!first_byte[static_cast<unsigned char>(text[pos])]) return {};
+    const std::string_view rest = text.substr(pos);
+    for (const auto& t : tokens) {  // longest first
+      if (rest.size() >= t.first.size()) {
+        if (rest.compare(0, t.first.size(), t.first) == 0) return {&t, false};
+      } else if (!final && t.first.compare(0, rest.size(), rest) == 0) {
+        return {nullptr, true};  // a longer token may still match here
+      }
+    }
+    return {};
   }
 };
 
@@ -181,6 +194,9 @@ struct StreamState {
   std::size_t seg_base = 0;
   std::size_t plain = 0;
   std::size_t next_check = 0;
+  // While checks are deferred (long pending text), the bytes the pending text is made of: a
+  // byte not among them may end the run that keeps it open, so it brings the check forward.
+  std::array<bool, 256> pending_bytes_seen{};
 
   std::vector<PieceSpan> pieces;
   std::vector<Rank> out;
@@ -239,16 +255,17 @@ struct StreamState {
     }
     dis_window.append(text);
     std::size_t p = 0;
-    const std::size_t n = dis_window.size();
-    for (; p < n && (final || p + disallowed.max_len <= n); ++p) {
-      if (const auto* t = disallowed.at(dis_window, p)) {
+    for (; p < dis_window.size(); ++p) {
+      const SpecialSet::Match m = disallowed.at(dis_window, p, final);
+      if (m.undecided) break;
+      if (m.token) {
         const std::size_t at = dis_pos + p;
         fail(Error(ErrorCode::kDisallowedSpecial,
-                   "Encountered text corresponding to disallowed special token '" + t->first +
+                   "Encountered text corresponding to disallowed special token '" + m.token->first +
                        "' at byte offset " + std::to_string(at) +
                        ". Allow it to encode it as a special token, or disable the check for it to "
                        "encode it as normal text.",
-                   at, t->first));
+                   at, m.token->first));
       }
     }
     dis_window.erase(0, p);
@@ -262,22 +279,23 @@ struct StreamState {
   }
 
   void classify(bool final) {
-    const std::size_t n = seg.size();
     if (allowed.empty() && disallowed.empty()) {
-      plain = n;
+      plain = seg.size();
       return;
     }
     std::size_t i = plain;
-    while (i < n) {
+    while (i < seg.size()) {
       const std::size_t len = utf8_char_len(static_cast<unsigned char>(seg[i]));
       if (!allowed.empty()) {
-        if (!final && i + allowed.max_len > n) break;
-        if (const auto* t = allowed.at(seg, i)) {
-          if (seg_abs(i) + t->first.size() > dis_pos) break;
+        const SpecialSet::Match m = allowed.at(seg, i, final);
+        if (m.undecided) break;
+        if (m.token) {
+          const std::size_t end = i + m.token->first.size();
+          if (seg_abs(end) > dis_pos) break;  // the disallowed check has not passed it yet
           flush_segment(i);
-          out.push_back(t->second);
-          seg.erase(0, i + t->first.size());
-          seg_base += i + t->first.size();
+          out.push_back(m.token->second);
+          seg.erase(0, end);
+          seg_base += end;
           plain = 0;
           i = 0;
           next_check = 0;
@@ -311,13 +329,30 @@ struct StreamState {
       seg_base += cut;
       plain -= cut;
     }
-    next_check = plain + (plain >= kAlwaysCheckBelow ? plain : 1);
+    if (plain >= kAlwaysCheckBelow) {
+      next_check = 2 * plain;
+      pending_bytes_seen.fill(false);
+      for (unsigned char c : std::string_view(seg.data(), plain)) pending_bytes_seen[c] = true;
+    } else {
+      next_check = plain + 1;
+    }
+  }
+
+  void note_new_text(std::string_view text) {
+    if (next_check <= plain + text.size()) return;  // a check is due anyway
+    for (unsigned char c : text) {
+      if (!pending_bytes_seen[c]) {
+        next_check = 0;
+        return;
+      }
+    }
   }
 
   void process(std::string_view bytes, bool final) {
     const std::string text = to_text(bytes, final);
     text_end += text.size();
     check_disallowed(text, final);
+    note_new_text(text);
     seg.append(text);
     classify(final);
     if (final) {
@@ -387,7 +422,7 @@ std::size_t StreamEncoder::count() const {
 
 std::size_t StreamEncoder::pending_bytes() const noexcept {
   const detail::StreamState& s = *state_;
-  return s.seg.size() + s.utf8_tail.size() + s.dis_window.size();
+  return s.seg.size() + s.utf8_tail.size();
 }
 
 std::size_t StreamEncoder::bytes_fed() const noexcept { return state_->bytes_fed; }

@@ -80,15 +80,15 @@ int run_sse(const SseArgs& a) {
   if (fd > 0) ::close(fd);
   if (!error) stream.finish();
 
-  auto out = nlohmann::json::parse(stream.result_json(-1));
+  auto out = nlohmann::ordered_json::parse(stream.result_json(-1));
   if (error) {
     out["parse_error"] = {{"code", error_code_name(error->code())},
                           {"message", error->what()},
-                          {"offset", error->byte_offset() == kNoOffset ? nlohmann::json(nullptr)
-                                                                        : nlohmann::json(error->byte_offset())}};
+                          {"offset", error->byte_offset() == kNoOffset ? nlohmann::ordered_json(nullptr)
+                                                                        : nlohmann::ordered_json(error->byte_offset())}};
   }
   Output o;
-  o.write(out.dump(a.compact ? -1 : 2, ' ', false, nlohmann::json::error_handler_t::replace));
+  o.write(out.dump(a.compact ? -1 : 2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   o.put('\n');
   o.flush();
   if (error) {

@@ -43,7 +43,8 @@ using nlohmann::json;
 struct Config {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;
-  std::string upstream = "https://api.openai.com";
+  std::string upstream = "https://api.openai.com";  // scheme://host[:port]
+  std::string upstream_prefix;                       // a path the upstream is mounted under
   std::size_t max_prompt_tokens = 0;  // 0: no limit
   std::size_t key_budget = 0;         // 0: no limit
   int upstream_timeout_s = 600;
@@ -272,7 +273,7 @@ class Proxy {
       }
       httplib::Request up;
       up.method = "POST";
-      up.path = path;
+      up.path = config.upstream_prefix + path;
       up.headers = headers;
       up.body = body;
       up.response_handler = [&](const httplib::Response& r) {
@@ -425,7 +426,7 @@ int run(int argc, char** argv) {
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one, printed on stdout)")
       ->envname("TOKCOUNT_PROXY_LISTEN")
       ->capture_default_str();
-  app.add_option("--upstream", c.upstream, "Upstream base URL, http:// or https://")
+  app.add_option("--upstream", c.upstream, "Upstream base URL, http:// or https:// (a path is kept as a prefix)")
       ->envname("TOKCOUNT_PROXY_UPSTREAM")
       ->capture_default_str();
   app.add_option("--max-prompt-tokens", c.max_prompt_tokens, "Reject requests with more prompt tokens (0 = no limit)")
@@ -461,6 +462,11 @@ int run(int argc, char** argv) {
     return 2;
   }
   while (!c.upstream.empty() && c.upstream.back() == '/') c.upstream.pop_back();
+  // "https://host/some/prefix": requests go to /some/prefix/v1/chat/completions.
+  if (const std::size_t slash = c.upstream.find('/', c.upstream.find("://") + 3); slash != std::string::npos) {
+    c.upstream_prefix = c.upstream.substr(slash);
+    c.upstream.resize(slash);
+  }
 
   Proxy proxy(c);
   httplib::Server server;
