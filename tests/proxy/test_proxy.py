@@ -13,7 +13,11 @@ import hashlib
 import http.client
 import http.server
 import json
+import os
+import shutil
+import ssl
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -95,8 +99,24 @@ def start_upstream() -> http.server.ThreadingHTTPServer:
     return server
 
 
-def start_proxy(upstream_port: int, *extra: str) -> tuple[subprocess.Popen, int]:
-    p = subprocess.Popen([PROXY, "--listen", "127.0.0.1:0", "--upstream", f"http://127.0.0.1:{upstream_port}", *extra],
+def start_tls_upstream(directory: str) -> tuple[http.server.ThreadingHTTPServer, str] | None:
+    """The same upstream over TLS, with a self-signed certificate made by the openssl CLI."""
+    if shutil.which("openssl") is None:
+        return None
+    key, cert = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, cert
+
+
+def start_proxy(upstream_port: int, *extra: str, scheme: str = "http") -> tuple[subprocess.Popen, int]:
+    p = subprocess.Popen([PROXY, "--listen", "127.0.0.1:0", "--upstream", f"{scheme}://127.0.0.1:{upstream_port}", *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     line = p.stdout.readline().decode()
     port = int(line.split("http://127.0.0.1:")[1].split(",")[0])
@@ -214,7 +234,36 @@ def main() -> int:
             proxy2.terminate()
             proxy2.wait(10)
 
-        # 6. Upstream unreachable: 502 in OpenAI's format.
+        # 6. An https upstream (cpp-httplib built with OpenSSL): verified against --ca-file, and
+        #    refused (502) when the certificate is not trusted.
+        with tempfile.TemporaryDirectory() as tmp:
+            tls = start_tls_upstream(tmp)
+            if tls is None:
+                print("skip: no openssl CLI for the https upstream test")
+            else:
+                tls_server, cert = tls
+                tls_port = tls_server.server_address[1]
+                Upstream.first_chunk_seen.set()  # no gating needed here
+                proxy4, port4 = start_proxy(tls_port, "--ca-file", cert, scheme="https")
+                try:
+                    r = post(port4, {"model": MODEL, "stream": True, "messages": messages})
+                    check(r.status == 200 and r.read() == b"".join(STREAM_EVENTS), "stream relayed from an https upstream")
+                    check(metric(metrics(port4), "tokcount_proxy_completion_tokens_total", label(key))
+                          == expected_completion, "https stream counted")
+                finally:
+                    proxy4.terminate()
+                    proxy4.wait(10)
+                proxy5, port5 = start_proxy(tls_port, scheme="https")
+                try:
+                    r = post(port5, {"model": MODEL, "messages": messages})
+                    check(r.status == 502, f"untrusted certificate refused: {r.status}")
+                    r.read()
+                finally:
+                    proxy5.terminate()
+                    proxy5.wait(10)
+                tls_server.shutdown()
+
+        # 7. Upstream unreachable: 502 in OpenAI's format.
         proxy3, port3 = start_proxy(1)  # nothing listens on port 1
         try:
             r = post(port3, {"model": MODEL, "messages": messages})

@@ -380,8 +380,9 @@ std::span<const Rank> StreamEncoder::feed(std::string_view bytes) {
   detail::StreamState& s = *state_;
   if (s.failure) throw *s.failure;
   if (s.finished) throw Error(ErrorCode::kInvalidArgument, "stream: feed() after finish(); call reset() first");
-  if (bytes.size() > kMaxInputBytes - std::min(s.bytes_fed, kMaxInputBytes))
-    s.fail(Error(ErrorCode::kInputTooLarge, "stream: input is larger than the 4 GiB - 1 limit"));
+  // A stream may be longer than any one text; only the pending text has encode()'s limit.
+  if (bytes.size() > kMaxInputBytes - std::min(s.seg.size() + s.utf8_tail.size(), kMaxInputBytes))
+    s.fail(Error(ErrorCode::kInputTooLarge, "stream: pending text would exceed the 4 GiB - 1 limit"));
   s.out.clear();
   s.process(bytes, false);
   s.bytes_fed += bytes.size();

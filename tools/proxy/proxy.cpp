@@ -50,6 +50,7 @@ struct Config {
   int upstream_timeout_s = 600;
   std::size_t max_body_bytes = std::size_t{32} << 20;
   bool verify_tls = true;
+  std::string ca_file;  // extra trusted CA certificates (PEM) for an https upstream
 };
 
 // ---- keys and metrics ------------------------------------------------------------------------
@@ -266,6 +267,7 @@ class Proxy {
       cli.set_connection_timeout(30, 0);
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
       cli.enable_server_certificate_verification(config.verify_tls);
+      if (!config.ca_file.empty()) cli.set_ca_cert_path(config.ca_file.c_str());
 #endif
       {
         std::lock_guard<std::mutex> lock(relay->mu);
@@ -437,6 +439,8 @@ int run(int argc, char** argv) {
   app.add_option("--upstream-timeout", c.upstream_timeout_s, "Seconds to wait for upstream data")
       ->envname("TOKCOUNT_PROXY_UPSTREAM_TIMEOUT")
       ->capture_default_str();
+  app.add_option("--ca-file", c.ca_file, "PEM file of CA certificates to trust for an https upstream")
+      ->envname("TOKCOUNT_PROXY_CA_FILE");
   bool insecure = false;
   app.add_flag("--insecure", insecure, "Do not verify the upstream's TLS certificate (testing only)");
   try {

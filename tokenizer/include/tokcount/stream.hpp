@@ -42,6 +42,7 @@ class StreamEncoder {
   // byte offset in the whole stream; after an error the stream is finished and stays failed.
   // One difference from encode() is inherent: encode() checks the whole text for invalid UTF-8
   // before it looks for disallowed special tokens, a stream reports whichever comes first.
+  // The stream as a whole has no length limit; the pending text has encode()'s (kInputTooLarge).
   std::span<const Rank> feed(std::string_view bytes);
   // Ends the stream: the remaining tokens. Further feed()/finish() calls are kInvalidArgument
   // until reset().
