@@ -137,8 +137,10 @@ struct SpecialSet {
     tokens.emplace_back(std::move(text), rank);
   }
   void sort() {
-    std::stable_sort(tokens.begin(), tokens.end(),
-                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    // Longest first; equal lengths cannot both match at one position, so their order is free.
+    std::sort(tokens.begin(), tokens.end(), [](const auto& a, const auto& b) {
+      return a.first.size() != b.first.size() ? a.first.size() > b.first.size() : a.first < b.first;
+    });
   }
   bool empty() const { return tokens.empty(); }
   // What starts at `pos`: the longest token `text` has there (nullptr: none), or `undecided`
