@@ -11,6 +11,7 @@ packages=(build-essential cmake ninja-build pkg-config git
           libabsl-dev libre2-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcli11-dev libsimdjson-dev nlohmann-json3-dev pybind11-dev
           libicu-dev libtomlplusplus-dev libdtl-dev
+          libcpp-httplib-dev libssl-dev
           python3 python3-venv python3-pip python3-dev)
 # Callers needing more (bench/compare.sh: hyperfine, valgrind) name them here.
 read -r -a extra <<< "${TOKCOUNT_EXTRA_PACKAGES:-}"

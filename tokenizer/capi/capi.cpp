@@ -39,43 +39,6 @@ static_assert(TOKCOUNT_MAX_INPUT_BYTES == tokcount::kMaxInputBytes);
 static_assert(TOKCOUNT_NO_OFFSET == tokcount::kNoOffset);
 static_assert(sizeof(tokcount::Rank) == sizeof(uint32_t));
 
-constexpr uint32_t kKnownFlags =
-    TOKCOUNT_ALLOWED_SPECIAL_ALL | TOKCOUNT_DISALLOWED_SPECIAL_NONE | TOKCOUNT_UTF8_REPLACE;
-
-tokcount::TokenSet token_set(uint32_t flags, uint32_t whole_set_flag, const tokcount_str* list,
-                             size_t count, tokcount::TokenSet whole_set, const char* what) {
-  if (count == 0) return (flags & whole_set_flag) ? whole_set : tokcount::TokenSet::none();
-  if (flags & whole_set_flag) invalid("a special-token list together with its _ALL/_NONE flag");
-  if (list == nullptr) invalid(what);
-  std::vector<std::string> names;
-  names.reserve(count);
-  for (size_t i = 0; i < count; ++i) names.emplace_back(text_arg(list[i].data, list[i].len, what));
-  return tokcount::TokenSet::of(std::move(names));
-}
-
-tokcount::EncodeOptions encode_options(const tokcount_options* options) {
-  tokcount::EncodeOptions result;
-  if (options == nullptr) return result;
-  const uint32_t flags = options->flags;
-  if (flags & ~kKnownFlags) invalid("unknown encode flags");
-  result.allowed_special =
-      token_set(flags, TOKCOUNT_ALLOWED_SPECIAL_ALL, options->allowed_special,
-                options->allowed_special_count, tokcount::TokenSet::all(),
-                "allowed_special list is NULL or has a NULL entry");
-  // disallowed_special defaults to "all"; the NONE flag turns that into the empty set.
-  if (options->disallowed_special_count == 0 && !(flags & TOKCOUNT_DISALLOWED_SPECIAL_NONE)) {
-    result.disallowed_special = tokcount::TokenSet::all();
-  } else {
-    result.disallowed_special =
-        token_set(flags, TOKCOUNT_DISALLOWED_SPECIAL_NONE, options->disallowed_special,
-                  options->disallowed_special_count, tokcount::TokenSet::none(),
-                  "disallowed_special list is NULL or has a NULL entry");
-  }
-  result.utf8 = (flags & TOKCOUNT_UTF8_REPLACE) ? tokcount::Utf8Mode::kReplace
-                                                : tokcount::Utf8Mode::kStrict;
-  return result;
-}
-
 tokcount_options flag_options(uint32_t flags) {
   tokcount_options options{};
   options.flags = flags;

@@ -26,6 +26,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1079,7 +1080,97 @@ char32_t decode_text(std::string_view text, std::size_t i, std::size_t& len) {
   return c;
 }
 
+// ---- streaming support: the open-prefix language --------------------------------------------
+
+bool has_start_anchor(const Node& n) {
+  if (n.kind == Node::kStartText) return true;
+  return std::any_of(n.kids.begin(), n.kids.end(), has_start_anchor);
+}
+
+// `n` with what a streaming encoder may over-approximate: `$` and look-ahead match the empty
+// string; quantifiers keep their language (emit() drops possessive marks).
+Node relaxed(const Node& n) {
+  if (n.kind == Node::kEndText || n.kind == Node::kNegLookahead) return Node{};
+  Node out = n;
+  for (Node& k : out.kids) k = relaxed(k);
+  return out;
+}
+
+Node alternation(std::vector<Node> kids) {
+  Node n;
+  n.kind = Node::kAlt;
+  n.kids = std::move(kids);
+  return n;
+}
+
+// Every string a partial match attempt of `n` can have consumed when the matcher stands at some
+// position inside or at the end of it: the prefixes of its (relaxed) strings, computed on the
+// tree so that every path counts even where a later item could never match.
+Node open_prefix(const Node& n) {
+  switch (n.kind) {
+    case Node::kEmpty:
+    case Node::kStartText:
+    case Node::kEndText:
+      return Node{};
+    case Node::kSet: {  // nothing yet, or the one character
+      Node opt;
+      opt.kind = Node::kRepeat;
+      opt.min = 0;
+      opt.max = 1;
+      opt.kids.push_back(n);
+      return opt;
+    }
+    case Node::kNegLookahead:
+      // (?!c) for one character class reads just the character where it stands, which the
+      // enclosing concatenation already accounts for; anything longer may read ahead, so its
+      // own prefixes count.
+      if (n.kids[0].kind == Node::kSet) return Node{};
+      return open_prefix(n.kids[0]);
+    case Node::kAlt: {
+      std::vector<Node> kids;
+      for (const Node& k : n.kids) kids.push_back(open_prefix(k));
+      return alternation(std::move(kids));
+    }
+    case Node::kConcat: {
+      // k1..k(i-1) complete, then a partial k(i), for every i.
+      std::vector<Node> kids;
+      for (std::size_t i = 0; i < n.kids.size(); ++i) {
+        Node c;
+        c.kind = Node::kConcat;
+        for (std::size_t j = 0; j < i; ++j) c.kids.push_back(relaxed(n.kids[j]));
+        c.kids.push_back(open_prefix(n.kids[i]));
+        kids.push_back(std::move(c));
+      }
+      return alternation(std::move(kids));
+    }
+    case Node::kRepeat: {
+      if (n.max == 0) return Node{};
+      // Fewer than max complete repetitions, then a partial one.
+      Node done;
+      done.kind = Node::kRepeat;
+      done.min = 0;
+      done.max = n.max == Node::kUnbounded ? Node::kUnbounded : n.max - 1;
+      done.kids.push_back(relaxed(n.kids[0]));
+      Node c;
+      c.kind = Node::kConcat;
+      if (done.max > 0) c.kids.push_back(std::move(done));
+      c.kids.push_back(open_prefix(n.kids[0]));
+      return c;
+    }
+  }
+  return Node{};
+}
+
 }  // namespace
+
+std::optional<std::string> open_prefix_pattern(std::string_view pat_str) {
+  const Node root = Parser(pat_str).parse();
+  if (has_start_anchor(root)) return std::nullopt;
+  std::string out = "(?:";
+  emit(open_prefix(root), out, 0);
+  out += ")\\z";
+  return out;
+}
 
 RegexPretokenizer::RegexPretokenizer(std::string_view pat_str) {
   Node root = Parser(pat_str).parse();

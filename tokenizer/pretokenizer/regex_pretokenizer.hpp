@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,5 +41,13 @@ class RegexPretokenizer {
   std::unique_ptr<re2::RE2> re_;
   int trailing_space_group_ = -1;  // capture group of an emulated `\s+(?!\S)`, or -1
 };
+
+// Streaming support (tokenizer/stream/): an RE2 pattern, anchored at the end of the text, that
+// matches exactly the strings a match attempt of `pat_str` could have consumed when it reaches
+// the end of the text (the prefixes of its matches, with `$` and look-ahead relaxed to the empty
+// string). Where it fails to match a suffix, no match attempt starting there can depend on text
+// that comes later. nullopt for a pattern with a start anchor, whose matches depend on where the
+// text begins. Throws kUnsupportedPattern where the pattern cannot be parsed.
+std::optional<std::string> open_prefix_pattern(std::string_view pat_str);
 
 }  // namespace tokcount::pretok

@@ -69,4 +69,13 @@ CLI::App* add_lint_command(CLI::App& app, LintArgs& args);
 // above --fail-on, 2 usage or input error.
 int run_lint(const LintArgs& args);
 
+struct SseArgs {
+  std::string path = "-";
+  std::string model;
+  std::string encoding;
+  bool compact = false;
+};
+CLI::App* add_sse_command(CLI::App& app, SseArgs& args);
+int run_sse(const SseArgs& args);
+
 }  // namespace tokcount::cli

@@ -51,11 +51,13 @@ int run(int argc, char** argv) {
   EncodeArgs encode_args;
   DecodeArgs decode_args;
   LintArgs lint_args;
+  SseArgs sse_args;
   bool long_list = false;
   CLI::App* count = add_count_command(app, count_args);
   CLI::App* encode = add_encode_command(app, encode_args);
   CLI::App* decode = add_decode_command(app, decode_args);
   CLI::App* lint = add_lint_command(app, lint_args);
+  CLI::App* sse = add_sse_command(app, sse_args);
   CLI::App* encodings = app.add_subcommand("encodings", "List the built-in encodings");
   encodings->add_flag("-l,--long", long_list, "Also show vocabulary size, special tokens and pre-tokenizer");
   CLI::App* version = app.add_subcommand("version", "Print the version and Unicode version");
@@ -76,6 +78,7 @@ int run(int argc, char** argv) {
   if (encode->parsed()) return run_encode(encode_args);
   if (decode->parsed()) return run_decode(decode_args);
   if (lint->parsed()) return run_lint(lint_args);
+  if (sse->parsed()) return run_sse(sse_args);
   if (encodings->parsed()) {
     print_encodings(long_list);
     return kExitOk;

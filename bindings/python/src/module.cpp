@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bindings_common.hpp"
+#include "stream_bindings.hpp"
 #include "tokcount/tokcount.hpp"
 
 namespace py = pybind11;
@@ -738,4 +739,8 @@ CoreBPE(encoder: dict[bytes, int], special_tokens_encoder: dict[str, int], patte
   add_raw_methods(core_class);
 
   register_arrow(m);
+  register_stream(m, StreamBindingHooks{
+                         [](py::handle core) { return py::cast<const Core&>(core).enc; },
+                         [](py::handle allowed, py::handle disallowed) { return options_of(allowed, disallowed); },
+                     });
 }

@@ -15,6 +15,8 @@ from tokcount import _tokcount
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from tokcount.stream import StreamDecoder, StreamEncoder
     import numpy.typing as npt
 
 __all__ = ["Encoding", "raise_disallowed_special_token"]
@@ -96,6 +98,28 @@ class Encoding:
     # ====================
     # Encoding
     # ====================
+
+    def stream_encoder(
+        self,
+        *,
+        allowed_special: Literal["all"] | AbstractSet[str] = set(),  # noqa: B006 (tiktoken's signature)
+        disallowed_special: Literal["all"] | Collection[str] = "all",
+        errors: Literal["strict", "replace"] = "strict",
+        budget: int | None = None,
+    ) -> "StreamEncoder":
+        """An incremental encoder (tokcount extension): `tokcount.stream.StreamEncoder` on this
+        encoding, whose tokens always equal `encode` of the concatenated text."""
+        from tokcount.stream import StreamEncoder
+
+        return StreamEncoder(
+            self, allowed_special=allowed_special, disallowed_special=disallowed_special, errors=errors, budget=budget
+        )
+
+    def stream_decoder(self) -> "StreamDecoder":
+        """A decoder that yields only complete UTF-8 (tokcount extension): `tokcount.stream.StreamDecoder`."""
+        from tokcount.stream import StreamDecoder
+
+        return StreamDecoder(self)
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Encodes a string into tokens, treating special-token text as ordinary text.

@@ -314,6 +314,72 @@ TOKCOUNT_API tokcount_status tokcount_lint_fix(const char* text, size_t len,
                                                const char* config_toml, size_t config_len,
                                                char* out, size_t capacity, size_t* out_len);
 
+/* ---- Streaming (tokcount/stream.hpp) -------------------------------------------------
+ * An incremental encoder: feed text in chunks split anywhere (inside UTF-8 sequences too);
+ * each token is made available as soon as no later text can change it. The tokens of all
+ * feeds plus finish equal tokcount_encode_ex of the concatenated text with the same options.
+ * Memory is bounded by the longest unfinished pre-token piece. A stream is mutable: use one
+ * per thread (or lock). After an error the stream is failed: every later feed/finish returns
+ * that error again, until tokcount_stream_reset. */
+typedef struct tokcount_stream tokcount_stream;
+
+/* options = NULL means tiktoken's defaults. The stream keeps its own reference to enc. */
+TOKCOUNT_API tokcount_status tokcount_stream_new(const tokcount_encoding* enc,
+                                                 const tokcount_options* options,
+                                                 tokcount_stream** out);
+/* Releases a stream; NULL is allowed. */
+TOKCOUNT_API void tokcount_stream_free(tokcount_stream* stream);
+
+/* Appends (data, len). Errors (TOKCOUNT_INVALID_UTF8, TOKCOUNT_DISALLOWED_SPECIAL) come as soon
+ * as they are certain, with the byte offset in the whole stream. */
+TOKCOUNT_API tokcount_status tokcount_stream_feed(tokcount_stream* stream, const char* data,
+                                                  size_t len);
+/* Ends the stream; its last tokens become available. Feeding again needs a reset. */
+TOKCOUNT_API tokcount_status tokcount_stream_finish(tokcount_stream* stream);
+/* Starts over with the same encoding, options and budget. */
+TOKCOUNT_API tokcount_status tokcount_stream_reset(tokcount_stream* stream);
+
+/* The tokens that the last feed or finish made final, into out[0..capacity) with the usual
+ * size query; they stay available (unchanged) until the next feed, finish or reset. */
+TOKCOUNT_API tokcount_status tokcount_stream_tokens(const tokcount_stream* stream, uint32_t* out,
+                                                    size_t capacity, size_t* out_len);
+
+/* *out_stable: tokens made final so far; *out_total: tokens of everything fed so far if the
+ * stream ended now (stable + pending; an incomplete trailing UTF-8 sequence is ignored).
+ * Either pointer may be NULL; computing the total costs a pass over the pending text. */
+TOKCOUNT_API tokcount_status tokcount_stream_count(const tokcount_stream* stream,
+                                                   size_t* out_stable, size_t* out_total);
+/* Bytes held that are not final yet. */
+TOKCOUNT_API tokcount_status tokcount_stream_pending_bytes(const tokcount_stream* stream,
+                                                           size_t* out);
+
+/* Budget: after every feed, the stream is over budget exactly when the text so far has more
+ * than limit tokens (tokcount_count_up_to's exceeded). TOKCOUNT_NO_OFFSET as limit removes
+ * the budget. *out_over: 1 if over now, else 0; *out_crossed_at: bytes fed when it was first
+ * over (TOKCOUNT_NO_OFFSET if never). Either output may be NULL. */
+TOKCOUNT_API tokcount_status tokcount_stream_set_budget(tokcount_stream* stream, size_t limit);
+TOKCOUNT_API tokcount_status tokcount_stream_budget(const tokcount_stream* stream, int* out_over,
+                                                    size_t* out_crossed_at);
+
+/* A streaming decoder: token ids in, text that is always complete UTF-8 out (a character split
+ * across tokens is held back until complete; invalid bytes become U+FFFD as in
+ * tokcount_decode). */
+typedef struct tokcount_stream_decoder tokcount_stream_decoder;
+
+TOKCOUNT_API tokcount_status tokcount_stream_decoder_new(const tokcount_encoding* enc,
+                                                         tokcount_stream_decoder** out);
+TOKCOUNT_API void tokcount_stream_decoder_free(tokcount_stream_decoder* decoder);
+/* Decodes tokens[0..count); TOKCOUNT_UNKNOWN_TOKEN leaves the decoder unchanged. The text is
+ * then read with tokcount_stream_decoder_text. */
+TOKCOUNT_API tokcount_status tokcount_stream_decoder_feed(tokcount_stream_decoder* decoder,
+                                                          const uint32_t* tokens, size_t count);
+/* Ends the stream: what was held back (an incomplete sequence becomes U+FFFD). */
+TOKCOUNT_API tokcount_status tokcount_stream_decoder_finish(tokcount_stream_decoder* decoder);
+/* The text of the last feed or finish, with the usual size query (no NUL appended). */
+TOKCOUNT_API tokcount_status tokcount_stream_decoder_text(const tokcount_stream_decoder* decoder,
+                                                          char* out, size_t capacity,
+                                                          size_t* out_len);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
