@@ -1,4 +1,4 @@
-// tokcount: count, encode and decode tokens exactly like OpenAI's tiktoken.
+// tokcount: count, encode and decode tokens exactly like OpenAI's tiktoken; count chat requests.
 //
 // Exit codes: 0 ok, 1 input / encoding / I/O error ("tokcount: error: ..." on stderr),
 // 2 usage error. Every error path returns one of these; nothing escapes main, and SIGPIPE is
@@ -49,10 +49,12 @@ int run(int argc, char** argv) {
   CountArgs count_args;
   EncodeArgs encode_args;
   DecodeArgs decode_args;
+  ChatArgs chat_args;
   bool long_list = false;
   CLI::App* count = add_count_command(app, count_args);
   CLI::App* encode = add_encode_command(app, encode_args);
   CLI::App* decode = add_decode_command(app, decode_args);
+  CLI::App* chat = add_chat_command(app, chat_args);
   CLI::App* encodings = app.add_subcommand("encodings", "List the built-in encodings");
   encodings->add_flag("-l,--long", long_list, "Also show vocabulary size, special tokens and pre-tokenizer");
   CLI::App* version = app.add_subcommand("version", "Print the version and Unicode version");
@@ -72,6 +74,7 @@ int run(int argc, char** argv) {
   if (count->parsed()) return run_count(count_args);
   if (encode->parsed()) return run_encode(encode_args);
   if (decode->parsed()) return run_decode(decode_args);
+  if (chat->parsed()) return run_chat(chat_args);
   if (encodings->parsed()) {
     print_encodings(long_list);
     return kExitOk;
