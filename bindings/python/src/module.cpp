@@ -476,6 +476,8 @@ void add_raw_methods(py::handle cls) {
 
 }  // namespace
 
+// Feature modules (bindings/python/src/<feature>_bindings.cpp).
+void register_chat(py::module_& m);
 
 // Free-threaded CPython: every method is safe without the GIL (the encoding is immutable; the
 // lazily built index is guarded by std::call_once).
@@ -715,4 +717,5 @@ CoreBPE(encoder: dict[bytes, int], special_tokens_encoder: dict[str, int], patte
            })
       .def("_is_special_token", [](const Core& c, py::handle token) { return c.enc->is_special_token(token_of(token)); });
   add_raw_methods(core_class);
+  register_chat(m);
 }
