@@ -269,6 +269,14 @@ TEST(ChatTools, ToolCallsAndResults) {
   expect_consistent(r);
 }
 
+TEST(ChatTools, FunctionMessagesAreMeasuredOnGpt35Only) {
+  const std::string msgs = R"(,"messages":[{"role":"user","content":"hello world"},{"role":"function","name":"do_stuff","content":"{}"}]})";
+  const chat::Result old = render(R"({"model":"gpt-3.5-turbo")" + msgs);
+  EXPECT_EQ(old.prompt_tokens, 15u);  // openai-chat-tokens, API-validated
+  EXPECT_FALSE(old.uncertain);
+  EXPECT_TRUE(render(R"({"model":"gpt-4o")" + msgs).uncertain);
+}
+
 TEST(ChatTools, ResponseFormatSchemaIsRenderedAndUncertain) {
   const chat::Result r = render(R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],
     "response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":{"type":"object","properties":{"a":{"type":"string"}}}}}})");

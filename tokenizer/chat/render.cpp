@@ -299,9 +299,8 @@ Result render_chatml(const Request& req, const Options& opts, const ChatRules& r
           // the legacy function_call (openai-chat-tokens).
           b.synthetic(Synthetic::kToolChoiceOverhead, req.legacy_functions ? 4 : 7, SegmentKind::kToolChoice,
                       Bucket::kToolChoice, tc, req.legacy_functions ? "hmarr:function_call_named" : "s9:tool_choice_named",
-                      !req.legacy_functions || mu);
-          b.text(req.tool_choice.name, SegmentKind::kToolChoice, Bucket::kToolChoice, tc, "tool_choice:name",
-                 !req.legacy_functions || mu);
+                      true);
+          b.text(req.tool_choice.name, SegmentKind::kToolChoice, Bucket::kToolChoice, tc, "tool_choice:name", true);
           break;
         case ToolChoice::Kind::kRequired:
           b.result().breakdown.tool_choice_uncertain = true;  // no data: counted as 0
@@ -336,7 +335,9 @@ Result render_chatml(const Request& req, const Options& opts, const ChatRules& r
     head.message = mi;
     head.path = "$.messages[" + std::to_string(i) + "]";
     const bool result_role = m.role == "function" || m.role == "tool";
-    const bool u = mu || m.role == "developer" || m.role == "tool" || (v0 && result_role);
+    // Function results and calls were measured on gpt-3.5-turbo (cl100k) only.
+    const bool measured_functions = rules.encoding == "cl100k_base" && !mu && !v0;
+    const bool u = mu || m.role == "developer" || m.role == "tool" || (result_role && !measured_functions);
     std::size_t text_parts = 0;
     for (const ContentPart& p : m.content) text_parts += p.type != ContentPart::Type::kImageUrl;
     const bool pad = has_tools && mi == first_system;  // hmarr: "\n" after the first system message
@@ -396,7 +397,7 @@ Result render_chatml(const Request& req, const Options& opts, const ChatRules& r
       b.special(fmt.end, SegmentKind::kFormat, Bucket::kMessageFormat, src, rule, call_u);
     };
     if (m.function_call)
-      emit_call(*m.function_call, -1, head.path + ".function_call", mu || v0, "hmarr:function_call");
+      emit_call(*m.function_call, -1, head.path + ".function_call", !measured_functions, "hmarr:function_call");
     for (std::size_t k = 0; k < m.tool_calls.size(); ++k)
       emit_call(m.tool_calls[k], static_cast<int>(k), head.path + ".tool_calls[" + std::to_string(k) + "].function",
                 true, "tokcount:tool_call_as_function_call");
