@@ -2,8 +2,8 @@
 # Quick start, the tests: set up, build, and run every test.
 #   1. C++ (GoogleTest under ctest): conformance vectors, API, C API, CLI, install checks.
 #   2. Python: `pip install .` into a fresh venv, then pytest over the Python package (Arrow,
-#      Spark and Ray integrations included) and the differential test against pip tiktoken
-#      0.14.0 run offline on our vocab files.
+#      Spark and Ray integrations included) and the differential tests against pip tiktoken 0.14.0
+#      and openai-harmony 0.0.8, both run offline on our vocab files.
 # Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +19,10 @@ echo "== Python package and differential tests (pytest)"
 venv=build/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip >/dev/null
+# openai-harmony reads o200k_base.tiktoken from $TIKTOKEN_ENCODINGS_BASE instead of
+# downloading it (tests/differential/test_harmony.py sets it to bpe_data/).
 # jsonschema: validates `tokcount lint --format sarif` against the SARIF 2.1.0 schema.
-"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis numpy pyarrow pandas "tokenizers==0.23.3" jsonschema
+"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis "openai-harmony==0.0.8" numpy pyarrow pandas "tokenizers==0.23.3" jsonschema
 # tests/python/test_spark.py and test_ray.py run local[2] Spark and a local Ray cluster. Measured on
 # the 2-core machine, cold pip cache, under heavy load from other builds: pyarrow + pandas ~2 min,
 # pyspark ~7 min / 490 MB, ray[data] ~3.5 min / 240 MB; the Spark and Ray tests ~5 min together

@@ -78,4 +78,20 @@ struct SseArgs {
 CLI::App* add_sse_command(CLI::App& app, SseArgs& args);
 int run_sse(const SseArgs& args);
 
+struct ChatArgs {
+  std::string path = "-";
+  std::string model;
+  std::string encoding;
+  std::string format = "json";
+  bool tokens = false;
+  bool show = false;
+  std::string provider;
+  std::string prices;
+  std::vector<std::string> image_sizes;  // URL=WxH
+  bool images_worst_case = false;
+  std::string harmony_date;
+};
+CLI::App* add_chat_command(CLI::App& app, ChatArgs& args);
+int run_chat(const ChatArgs& args);
+
 }  // namespace tokcount::cli

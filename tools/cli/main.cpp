@@ -1,4 +1,4 @@
-// tokcount: count, encode and decode tokens exactly like OpenAI's tiktoken.
+// tokcount: count, encode and decode tokens exactly like OpenAI's tiktoken; count chat requests.
 //
 // Exit codes: 0 ok, 1 input / encoding / I/O error ("tokcount: error: ..." on stderr),
 // 2 usage error. Every error path returns one of these; nothing escapes main, and SIGPIPE is
@@ -52,12 +52,14 @@ int run(int argc, char** argv) {
   DecodeArgs decode_args;
   LintArgs lint_args;
   SseArgs sse_args;
+  ChatArgs chat_args;
   bool long_list = false;
   CLI::App* count = add_count_command(app, count_args);
   CLI::App* encode = add_encode_command(app, encode_args);
   CLI::App* decode = add_decode_command(app, decode_args);
   CLI::App* lint = add_lint_command(app, lint_args);
   CLI::App* sse = add_sse_command(app, sse_args);
+  CLI::App* chat = add_chat_command(app, chat_args);
   CLI::App* encodings = app.add_subcommand("encodings", "List the built-in encodings");
   encodings->add_flag("-l,--long", long_list, "Also show vocabulary size, special tokens and pre-tokenizer");
   CLI::App* version = app.add_subcommand("version", "Print the version and Unicode version");
@@ -79,6 +81,7 @@ int run(int argc, char** argv) {
   if (decode->parsed()) return run_decode(decode_args);
   if (lint->parsed()) return run_lint(lint_args);
   if (sse->parsed()) return run_sse(sse_args);
+  if (chat->parsed()) return run_chat(chat_args);
   if (encodings->parsed()) {
     print_encodings(long_list);
     return kExitOk;

@@ -498,6 +498,9 @@ void raise_error(const Error& e) { ::raise_error(e); }
 
 }  // namespace tokcount::python
 
+// Feature modules (bindings/python/src/<feature>_bindings.cpp).
+void register_chat(py::module_& m);
+
 // Free-threaded CPython: every method is safe without the GIL (the encoding is immutable; the
 // lazily built index is guarded by std::call_once).
 #if PYBIND11_VERSION_HEX >= 0x020D0000
@@ -743,4 +746,5 @@ CoreBPE(encoder: dict[bytes, int], special_tokens_encoder: dict[str, int], patte
                          [](py::handle core) { return py::cast<const Core&>(core).enc; },
                          [](py::handle allowed, py::handle disallowed) { return options_of(allowed, disallowed); },
                      });
+  register_chat(m);
 }

@@ -152,3 +152,20 @@ class ChatStream:
     @property
     def failed(self) -> bool: ...
     def result_json(self, indent: int = -1) -> str: ...
+
+# ---- chat (src/chat_bindings.cpp; use tokcount.chat) ----------------------------------------
+def _chat_set_error_type(type: type) -> None: ...
+def _chat_report(
+    body: str | bytes,
+    model: str,
+    encoding: str,
+    provider: str,
+    prices_json: str,
+    image_sizes: dict[str, tuple[int, int]],
+    worst_case: bool,
+    harmony_date: str,
+    include_tokens: bool,
+    show: bool,
+) -> str: ...
+def _harmony_render(conversation: str | bytes, auto_drop_analysis: bool, next_turn_role: str | None) -> list[int]: ...
+def _chat_model_info(model: str, provider: str, prices_json: str) -> dict[str, object] | None: ...

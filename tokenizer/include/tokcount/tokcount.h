@@ -380,6 +380,95 @@ TOKCOUNT_API tokcount_status tokcount_stream_decoder_text(const tokcount_stream_
                                                           char* out, size_t capacity,
                                                           size_t* out_len);
 
+/* ---- Chat-format counting (tokcount/chat.hpp) ------------------------------------------
+ * The prompt tokens of an OpenAI Chat Completions request body: message wrappers, names,
+ * reply priming, hidden tool definitions, image tokens; the rendered token sequence with
+ * segments; cost and context-window checks from the built-in price table (or the caller's).
+ * TOKCOUNT_PARSE_ERROR for malformed JSON (last error offset = the byte), TOKCOUNT_INVALID_ARGUMENT
+ * for a field of the wrong shape (the message names its JSON path), TOKCOUNT_UNKNOWN_MODEL
+ * for a model without chat rules when no fallback encoding is given. */
+
+/* A rendered request. Opaque, immutable; free with tokcount_chat_result_free(). */
+typedef struct tokcount_chat_result tokcount_chat_result;
+
+/* The pixel size of a remote image (data URLs are measured from their header). */
+typedef struct tokcount_chat_image_size {
+  const char* url;
+  size_t url_len;
+  uint32_t width;
+  uint32_t height;
+} tokcount_chat_image_size;
+
+/* An image whose size is needed but unknown counts as the model's worst case (uncertain)
+ * instead of failing with TOKCOUNT_INVALID_ARGUMENT. */
+#define TOKCOUNT_CHAT_IMAGES_WORST_CASE 0x1u
+
+/* Zero-initialize: `tokcount_chat_options opt = {0};` means the body's model, no fallback
+ * encoding, provider "openai", the built-in price table, unknown image sizes are errors. */
+typedef struct tokcount_chat_options {
+  const char* model; /* overrides the body's "model" when len > 0 */
+  size_t model_len;
+  const char* encoding; /* fallback encoding for a model tiktoken does not know */
+  size_t encoding_len;
+  const char* provider; /* price list to use (default "openai") */
+  size_t provider_len;
+  const char* prices_json; /* a price table (models.json format) over the built-in one */
+  size_t prices_json_len;
+  const tokcount_chat_image_size* image_sizes;
+  size_t image_size_count;
+  const char* harmony_date; /* gpt-oss: the system message's "Current date:" */
+  size_t harmony_date_len;
+  uint32_t flags; /* TOKCOUNT_CHAT_* */
+} tokcount_chat_options;
+
+/* Renders a request body. options = NULL means all defaults. */
+TOKCOUNT_API tokcount_status tokcount_chat_render(const char* body, size_t len,
+                                                  const tokcount_chat_options* options,
+                                                  tokcount_chat_result** out);
+/* Releases a result; NULL is allowed. */
+TOKCOUNT_API void tokcount_chat_result_free(tokcount_chat_result* result);
+
+/* prompt_tokens; *out_uncertain = 1 when a figure rests on a rule marked uncertain. */
+TOKCOUNT_API tokcount_status tokcount_chat_prompt_tokens(const tokcount_chat_result* result,
+                                                         size_t* out_tokens, int* out_uncertain);
+/* The rendered token sequence (prompt_tokens ids). Ids >= 0x80000000 are synthetic: they
+ * stand for tokens whose ids are unpublished (image tokens, fixed overheads). */
+TOKCOUNT_API tokcount_status tokcount_chat_tokens(const tokcount_chat_result* result, uint32_t* out,
+                                                  size_t capacity, size_t* out_len);
+/* The full report as JSON (what `tokcount chat` prints): prompt_tokens, breakdown, cost,
+ * context, warnings; include_tokens = 1 adds the token ids and segments. No NUL appended. */
+TOKCOUNT_API tokcount_status tokcount_chat_report_json(const tokcount_chat_result* result,
+                                                       int include_tokens, char* out,
+                                                       size_t capacity, size_t* out_len);
+
+/* Where a range of the rendered tokens came from. Strings point into the result. */
+typedef struct tokcount_chat_segment {
+  const char* kind; /* "format", "role", "name", "text", "image", "tools", ... (NUL-terminated) */
+  size_t begin, end; /* token range [begin, end) */
+  int32_t message;   /* index in "messages", or -1 */
+  int32_t part;      /* index in that message's content array, or -1 */
+  int32_t tool_call; /* index in that message's tool_calls, or -1 */
+  const char* path;  /* JSON path of the source ("" if none), NUL-terminated */
+  size_t path_len;
+  const char* rule;  /* the counting rule, NUL-terminated */
+  size_t rule_len;
+  int uncertain;
+  uint64_t content_hash; /* images: XXH3-64 of detail and URL; else 0 */
+} tokcount_chat_segment;
+
+TOKCOUNT_API tokcount_status tokcount_chat_segment_count(const tokcount_chat_result* result,
+                                                         size_t* out_count);
+TOKCOUNT_API tokcount_status tokcount_chat_segment_at(const tokcount_chat_result* result,
+                                                      size_t index, tokcount_chat_segment* out);
+
+/* Costs in the price entry's currency (written to *out_currency, NUL-terminated, valid while
+ * result is alive). TOKCOUNT_UNKNOWN_MODEL when the table has no entry for the model; a
+ * figure the entry cannot give (no price) is NaN. *out_exceeds = 1 when prompt + maximum
+ * output exceeds the context window. */
+TOKCOUNT_API tokcount_status tokcount_chat_cost(const tokcount_chat_result* result,
+                                                const char** out_currency, double* out_prompt,
+                                                double* out_worst_case, int* out_exceeds);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
