@@ -22,6 +22,12 @@ std::vector<Rank> short_loop(const tokcount::vocab::VocabTable& v, const std::st
   return out;
 }
 
+std::vector<Rank> backtrack(const tokcount::vocab::VocabTable& v, const std::string& s) {
+  std::vector<Rank> out;
+  tokcount::merge::merge_backtrack(v, reinterpret_cast<const std::uint8_t*>(s.data()), s.size(), out);
+  return out;
+}
+
 std::vector<Rank> heap_loop(const tokcount::vocab::VocabTable& v, const std::string& s) {
   std::vector<Rank> out;
   merge_long(v, reinterpret_cast<const std::uint8_t*>(s.data()), s.size(), out);
@@ -78,4 +84,126 @@ TEST(VocabTable, LookupAndBytesAgree) {
   const auto& p = builtin_table(BuiltinVocab::kP50k);
   EXPECT_TRUE(p.bytes_of(50256).empty());
   EXPECT_FALSE(p.bytes_of(50257).empty());
+}
+
+namespace {
+
+// tiktoken's merge written naively over byte strings, as the oracle for the rank-pair loops.
+std::vector<Rank> reference_merge(const tokcount::vocab::VocabTable& v, const std::string& s) {
+  std::vector<std::string> parts;
+  for (char c : s) parts.emplace_back(1, c);
+  for (;;) {
+    Rank best = tokcount::vocab::kNoRank;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      const Rank r = v.find(parts[i] + parts[i + 1]);
+      if (r < best) {
+        best = r;
+        at = i;
+      }
+    }
+    if (best == tokcount::vocab::kNoRank) break;
+    parts[at] += parts[at + 1];
+    parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+  }
+  std::vector<Rank> out;
+  for (const auto& p : parts) out.push_back(v.find(p));
+  return out;
+}
+
+}  // namespace
+
+TEST(Merge, PairTableAgreesWithByteLookups) {
+  for (BuiltinVocab which : {BuiltinVocab::kR50k, BuiltinVocab::kP50k, BuiltinVocab::kCl100k, BuiltinVocab::kO200k}) {
+    const auto& v = builtin_table(which);
+    ASSERT_TRUE(v.has_pair_table());
+    std::size_t splits = 0;
+    // Every split of every 13th token into two tokens is in the table...
+    for (Rank r = 0; r < v.rank_limit(); r += 13) {
+      const std::string t(v.bytes_of(r));
+      for (std::size_t k = 1; k < t.size(); ++k) {
+        const Rank a = v.find(t.substr(0, k)), b = v.find(t.substr(k));
+        if (a == tokcount::vocab::kNoRank || b == tokcount::vocab::kNoRank) continue;
+        ASSERT_EQ(v.merge_rank(a, b), r);
+        ASSERT_EQ(v.merge_rank_by_bytes(a, b), r);
+        ++splits;
+      }
+    }
+    EXPECT_GT(splits, 1000u);
+    // ...and random pairs answer as the concatenated bytes do (mostly "no token").
+    std::mt19937 rng(9);
+    for (int i = 0; i < 200000; ++i) {
+      const auto a = static_cast<Rank>(rng() % v.rank_limit());
+      const auto b = static_cast<Rank>(rng() % 300);  // often a byte-level token
+      if (v.bytes_of(a).empty() || v.bytes_of(b).empty()) continue;
+      ASSERT_EQ(v.merge_rank(a, b), v.find(std::string(v.bytes_of(a)) + std::string(v.bytes_of(b))));
+    }
+  }
+}
+
+TEST(Merge, LoopsAgreeWithNaiveByteMerge) {
+  std::mt19937 rng(3);
+  const std::string alphabets[] = {"ab ", "aaab", "etaoin shrdlu", "0123", "\xE4\xB8\xAD\xE6\x96\x87\xE5\x9B\xBD",
+                                   "\xD0\xBF\xD1\x80\xD0\xB8", "thequickbrownfox'"};
+  for (BuiltinVocab which : {BuiltinVocab::kR50k, BuiltinVocab::kCl100k, BuiltinVocab::kO200k}) {
+    const auto& v = builtin_table(which);
+    for (int iter = 0; iter < 300; ++iter) {
+      const std::string& alpha = alphabets[iter % std::size(alphabets)];
+      const std::size_t len = 2 + rng() % 200;  // both loops
+      std::string s;
+      while (s.size() < len) s += alpha[rng() % alpha.size()];
+      const auto want = reference_merge(v, s);
+      ASSERT_EQ(heap_loop(v, s), want) << s;
+      ASSERT_EQ(backtrack(v, s), want) << s;
+      if (s.size() < tokcount::merge::kHeapThreshold) {
+        ASSERT_EQ(short_loop(v, s), want) << s;
+      }
+    }
+  }
+}
+
+TEST(Merge, BacktrackingAgreesWithHeapOnLongPieces) {
+  // Long single pieces of every adversarial kind, and random token soup (concatenated random
+  // tokens: the hardest case for the compatibility walk).
+  std::mt19937 rng(11);
+  std::size_t compared = 0;
+  for (BuiltinVocab which : {BuiltinVocab::kR50k, BuiltinVocab::kP50k, BuiltinVocab::kCl100k, BuiltinVocab::kO200k}) {
+    const auto& v = builtin_table(which);
+    ASSERT_TRUE(v.has_backtracking());
+    const std::string alphabets[] = {"a", "ab", "abcdefghijklmnopqrstuvwxyz", "0123456789", "!\"#$%&'()*+,-./:;<=>?@[]^_`{|}~",
+                                     " \t\n", "\xE4\xB8\xAD\xE6\x96\x87\xE5\x9B\xBD\xE4\xBA\xBA", "\xD0\xB0\xD0\xB1\xD0\xB2\xD0\xB3",
+                                     "aAbB", "\x80\xff\x00\x7f"};
+    for (int iter = 0; iter < 120; ++iter) {
+      std::string s;
+      const std::size_t len = 1 + rng() % 3000;
+      if (iter % 4 == 3) {
+        while (s.size() < len) s += v.bytes_of(static_cast<Rank>(rng() % v.rank_limit()));
+      } else {
+        const std::string& alpha = alphabets[iter % std::size(alphabets)];
+        while (s.size() < len) s += alpha[rng() % alpha.size()];
+      }
+      ASSERT_EQ(backtrack(v, s), heap_loop(v, s)) << "piece of " << s.size() << " bytes, iteration " << iter;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 480u);
+}
+
+TEST(Merge, CompatibleMatchesReMerging) {
+  // compatible(a, b) is exactly "BPE of bytes(a) + bytes(b) is [a, b]".
+  std::mt19937 rng(5);
+  for (BuiltinVocab which : {BuiltinVocab::kR50k, BuiltinVocab::kCl100k, BuiltinVocab::kO200k}) {
+    const auto& v = builtin_table(which);
+    std::size_t incompatible = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const auto a = static_cast<Rank>(rng() % v.rank_limit());
+      const auto b = static_cast<Rank>(i % 2 ? rng() % 2000 : rng() % v.rank_limit());
+      if (v.bytes_of(a).empty() || v.bytes_of(b).empty()) continue;
+      const std::string s = std::string(v.bytes_of(a)) + std::string(v.bytes_of(b));
+      const bool want = reference_merge(v, s) == std::vector<Rank>{a, b};
+      ASSERT_EQ(tokcount::merge::compatible(v, a, b), want) << "a=" << a << " b=" << b;
+      incompatible += !want;
+    }
+    EXPECT_GT(incompatible, 100u);  // both answers occur
+  }
 }

@@ -69,14 +69,14 @@ void merge_long(const VocabTable& v, const std::uint8_t* p, std::size_t n, std::
     s.end[next] = 0;
     if (next_end < len32) {
       s.prev[next_end] = start;
-      s.pair[start] = v.find(p + start, s.end[next_end] - start);
+      s.pair[start] = v.merge_rank(rank, s.part[next_end]);
       if (s.pair[start] != kNoRank) push(s.pair[start], start);
     } else {
       s.pair[start] = kNoRank;
     }
     const std::uint32_t before = s.prev[start];
     if (before != kNoPart) {
-      s.pair[before] = v.find(p + before, next_end - before);
+      s.pair[before] = v.merge_rank(s.part[before], rank);
       if (s.pair[before] != kNoRank) push(s.pair[before], before);
     }
   }

@@ -13,7 +13,7 @@
 namespace tokcount::vocab {
 namespace {
 
-constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '3'};
+constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '5'};
 constexpr std::size_t kPair2Entries = 65536;
 
 std::size_t align8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
@@ -25,6 +25,122 @@ std::uint32_t table_bits(std::size_t entries, std::size_t max_load_pct) {
   return bits;
 }
 
+// The backtracking encoder's tables (see merge/backtrack.hpp for how they are used).
+struct BacktrackTables {
+  bool ok = false;                 // false: the vocabulary lacks the properties the encoder needs
+  std::vector<Rank> split;         // per rank: left, right of the merge that makes it (kNoRank: a byte)
+  std::vector<Rank> next_prefix;   // per rank: the longest token that is a proper prefix of it
+  std::vector<Rank> node_rank;     // per trie node: the token spelled by the path to it, or kNoRank
+  std::vector<std::uint64_t> edges;  // (parent node << 8 | byte) << 32 | child << 1 | 1
+};
+
+// tiktoken's merge of one token's own bytes through the finished lookup tables, remembering
+// the last merge: the split BPE itself makes. Returns false if the bytes do not merge back into
+// the one token. `part` and `pair` are scratch.
+bool last_merge(const VocabTable& v, std::string_view token, std::vector<Rank>& part, std::vector<Rank>& pair,
+                Rank& left, Rank& right) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(token.data());
+  part.clear();
+  pair.clear();
+  for (std::size_t i = 0; i < token.size(); ++i) part.push_back(v.byte_rank(p[i]));
+  for (std::size_t i = 0; i + 1 < token.size(); ++i) pair.push_back(v.find(p + i, 2));
+  if (std::find(part.begin(), part.end(), kNoRank) != part.end()) return false;
+  while (part.size() > 1) {
+    const auto best = std::min_element(pair.begin(), pair.end());  // leftmost minimum
+    if (*best == kNoRank) return false;
+    const std::size_t at = static_cast<std::size_t>(best - pair.begin());
+    if (part.size() == 2) {
+      left = part[0];
+      right = part[1];
+    }
+    part[at] = *best;
+    part.erase(part.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+    pair.erase(pair.begin() + static_cast<std::ptrdiff_t>(at));
+    if (at < pair.size()) pair[at] = v.merge_rank(part[at], part[at + 1]);
+    if (at > 0) pair[at - 1] = v.merge_rank(part[at - 1], part[at]);
+  }
+  return true;
+}
+
+// The encoder needs, for every token: that BPE turns its bytes back into it (so it has a
+// split), and that both halves of that split are older (lower rank) than it, or bytes. Every
+// tiktoken vocabulary has both properties; a custom one without them keeps the heap loop.
+BacktrackTables backtrack_tables(const VocabTable& v) {
+  BacktrackTables bt;
+  const std::size_t limit = v.rank_limit();
+  bt.split.assign(2 * limit, kNoRank);
+  bt.next_prefix.assign(limit, kNoRank);
+  std::vector<Rank> part, pair;
+  for (std::size_t r = 0; r < limit; ++r) {
+    const std::string_view tok = v.bytes_of(static_cast<Rank>(r));
+    if (tok.size() < 2) continue;
+    Rank left = kNoRank, right = kNoRank;
+    if (!last_merge(v, tok, part, pair, left, right)) return {};
+    auto older = [&](Rank half) { return v.token_length(half) == 1 || half < r; };
+    if (!older(left) || !older(right)) return {};
+    bt.split[2 * r] = left;
+    bt.split[2 * r + 1] = right;
+  }
+  // The trie of all tokens, for the leftmost-longest match, built in rank order (deterministic).
+  absl::flat_hash_map<std::uint32_t, std::uint32_t> child;  // parent << 8 | byte -> node
+  bt.node_rank.push_back(kNoRank);                           // node 0: the root
+  for (std::size_t r = 0; r < limit; ++r) {
+    const std::string_view tok = v.bytes_of(static_cast<Rank>(r));
+    if (tok.empty()) continue;
+    std::uint32_t node = 0;
+    for (std::size_t i = 0; i < tok.size(); ++i) {
+      const std::uint32_t key = node << 8 | static_cast<std::uint8_t>(tok[i]);
+      auto [it, inserted] = child.emplace(key, static_cast<std::uint32_t>(bt.node_rank.size()));
+      if (inserted) {
+        if (bt.node_rank.size() > kTrieNodeMask) return {};
+        bt.node_rank.push_back(kNoRank);
+        bt.edges.push_back(std::uint64_t{key} << 32 | std::uint64_t{it->second} << 1 | 1);
+      }
+      node = it->second;
+    }
+    bt.node_rank[node] = static_cast<Rank>(r);
+  }
+  // Each token's longest proper prefix that is a token: the last token node on its path.
+  for (std::size_t r = 0; r < limit; ++r) {
+    const std::string_view tok = v.bytes_of(static_cast<Rank>(r));
+    std::uint32_t node = 0;
+    for (std::size_t i = 0; i + 1 < tok.size(); ++i) {
+      node = child.at(node << 8 | static_cast<std::uint8_t>(tok[i]));
+      if (bt.node_rank[node] != kNoRank) bt.next_prefix[r] = bt.node_rank[node];
+    }
+  }
+  bt.ok = true;
+  return bt;
+}
+
+// Where each section of a blob starts: computed from the header alone, by view() and by
+// build_blob() alike, so the two can never disagree.
+struct Layout {
+  std::size_t n_pairs, n_short, n_slots, n_offsets, n_trie;
+  std::size_t pair2_at, pairs_at, short_at, slots_at, offsets_at, bytes_at;
+  std::size_t split_at, next_prefix_at, node_rank_at, trie_at, end;
+  explicit Layout(const BlobHeader& h) {
+    n_pairs = h.pair_bits == 0 ? 0 : std::size_t{1} << h.pair_bits;
+    n_short = std::size_t{1} << h.short_bits;
+    n_slots = std::size_t{1} << h.hash_bits;
+    n_offsets = std::size_t{h.rank_limit} + 1;
+    n_trie = h.trie_bits == 0 ? 0 : std::size_t{1} << h.trie_bits;
+    pair2_at = sizeof(BlobHeader);
+    pairs_at = pair2_at + sizeof(Rank) * kPair2Entries;
+    short_at = pairs_at + sizeof(std::uint64_t) * n_pairs;
+    slots_at = short_at + sizeof(ShortSlot) * n_short;
+    offsets_at = slots_at + sizeof(Slot) * n_slots;
+    bytes_at = offsets_at + 4 * n_offsets;
+    // The backtracking encoder's sections (empty when trie_bits == 0).
+    const bool bt = h.trie_bits != 0;
+    split_at = align8(bytes_at + h.bytes_size);
+    next_prefix_at = split_at + (bt ? 8 * std::size_t{h.rank_limit} : 0);  // two ranks per rank
+    node_rank_at = next_prefix_at + (bt ? 4 * std::size_t{h.rank_limit} : 0);
+    trie_at = align8(node_rank_at + 4 * std::size_t{h.n_nodes});
+    end = trie_at + 8 * n_trie;
+  }
+};
+
 }  // namespace
 
 VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
@@ -35,24 +151,30 @@ VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
   VocabTable t;
   t.header_ = reinterpret_cast<const BlobHeader*>(blob);
   if (std::memcmp(t.header_->magic, kMagic, sizeof kMagic) != 0) throw fail("bad magic");
-  if (t.header_->hash_bits > 30 || t.header_->short_bits > 30 || t.header_->short_bits < 4)
+  if (t.header_->hash_bits > 30 || t.header_->short_bits > 30 || t.header_->short_bits < 4 ||
+      t.header_->pair_bits > 30 || (t.header_->pair_bits != 0 && t.header_->rank_limit > kPairRankMask))
     throw fail("bad hash size");
-  const std::size_t n_offsets = std::size_t{t.header_->rank_limit} + 1;
-  const std::size_t n_short = std::size_t{1} << t.header_->short_bits;
-  const std::size_t n_slots = std::size_t{1} << t.header_->hash_bits;
-  const std::size_t pair2_at = sizeof(BlobHeader);
-  const std::size_t short_at = pair2_at + sizeof(Rank) * kPair2Entries;
-  const std::size_t slots_at = short_at + sizeof(ShortSlot) * n_short;
-  const std::size_t offsets_at = slots_at + sizeof(Slot) * n_slots;
-  const std::size_t bytes_at = offsets_at + 4 * n_offsets;
-  if (size < bytes_at + t.header_->bytes_size) throw fail("truncated");
-  t.pair2_ = reinterpret_cast<const Rank*>(blob + pair2_at);
-  t.short_slots_ = reinterpret_cast<const ShortSlot*>(blob + short_at);
-  t.short_mask_ = n_short - 1;
-  t.slots_ = reinterpret_cast<const Slot*>(blob + slots_at);
-  t.offsets_ = reinterpret_cast<const std::uint32_t*>(blob + offsets_at);
-  t.bytes_ = blob + bytes_at;
-  t.mask_ = n_slots - 1;
+  if (t.header_->trie_bits > 30 || t.header_->n_nodes > kTrieNodeMask) throw fail("bad trie size");
+  const Layout L(*t.header_);
+  if (size < L.end) throw fail("truncated");
+  t.pair2_ = reinterpret_cast<const Rank*>(blob + L.pair2_at);
+  if (L.n_pairs != 0) {
+    t.pairs_ = reinterpret_cast<const std::uint64_t*>(blob + L.pairs_at);
+    t.pair_mask_ = L.n_pairs - 1;
+  }
+  t.short_slots_ = reinterpret_cast<const ShortSlot*>(blob + L.short_at);
+  t.short_mask_ = L.n_short - 1;
+  t.slots_ = reinterpret_cast<const Slot*>(blob + L.slots_at);
+  t.offsets_ = reinterpret_cast<const std::uint32_t*>(blob + L.offsets_at);
+  t.bytes_ = blob + L.bytes_at;
+  t.mask_ = L.n_slots - 1;
+  if (L.n_trie != 0) {
+    t.split_ = reinterpret_cast<const Rank*>(blob + L.split_at);
+    t.next_prefix_ = reinterpret_cast<const Rank*>(blob + L.next_prefix_at);
+    t.node_rank_ = reinterpret_cast<const Rank*>(blob + L.node_rank_at);
+    t.trie_ = reinterpret_cast<const std::uint64_t*>(blob + L.trie_at);
+    t.trie_mask_ = L.n_trie - 1;
+  }
   static std::atomic<std::uint64_t> next_id{1};
   t.id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   if (t.offsets_[t.header_->rank_limit] != t.header_->bytes_size) throw fail("offsets do not cover bytes");
@@ -61,6 +183,15 @@ VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
     t.byte_ranks_[b] = t.find(&byte, 1);
   }
   return t;
+}
+
+Rank VocabTable::merge_rank_by_bytes(Rank a, Rank b) const noexcept {
+  const std::string_view x = bytes_of(a), y = bytes_of(b);
+  if (x.size() + y.size() > header_->max_token_len) return kNoRank;
+  thread_local std::string joined;
+  joined.assign(x);
+  joined.append(y);
+  return find(joined);
 }
 
 std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std::string, Rank>>& ranks) {
@@ -101,15 +232,26 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   // because each extra probe there can cost a memcmp.
   const std::uint32_t short_bits = table_bits(n_short_tokens, 75);
   const std::uint32_t hash_bits = table_bits(ranks.size() - n_short_tokens, 50);
-  const std::size_t n_short = std::size_t{1} << short_bits;
-  const std::size_t n_slots = std::size_t{1} << hash_bits;
 
-  const std::size_t pair2_at = sizeof(BlobHeader);
-  const std::size_t short_at = pair2_at + sizeof(Rank) * kPair2Entries;
-  const std::size_t slots_at = short_at + sizeof(ShortSlot) * n_short;
-  const std::size_t offsets_at = slots_at + sizeof(Slot) * n_slots;
-  const std::size_t bytes_at = offsets_at + 4 * (rank_limit + 1);
-  std::vector<std::uint8_t> blob(align8(bytes_at + total_bytes), 0);
+  // The pair table: every split of every token into two tokens. Built only when ranks fit its
+  // packing (they do for every tiktoken vocabulary: o200k's largest is 200018 < 2^21).
+  std::vector<std::uint64_t> pair_entries;
+  if (rank_limit <= kPairRankMask) {
+    for (const auto& [bytes, rank] : ranks) {
+      const std::string_view t(bytes);
+      for (std::size_t k = 1; k < t.size(); ++k) {
+        const auto left = by_bytes.find(t.substr(0, k));
+        if (left == by_bytes.end()) continue;
+        const auto right = by_bytes.find(t.substr(k));
+        if (right == by_bytes.end()) continue;
+        pair_entries.push_back((std::uint64_t{left->second} << kPairRankBits | right->second) << (kPairRankBits + 1) |
+                               std::uint64_t{rank} << 1 | 1);
+      }
+    }
+    std::sort(pair_entries.begin(), pair_entries.end());  // deterministic blob
+  }
+  // Load <= 50%: every merge step probes this table twice.
+  const std::uint32_t pair_bits = rank_limit <= kPairRankMask ? table_bits(pair_entries.size(), 50) : 0;
 
   BlobHeader header{};
   std::memcpy(header.magic, kMagic, sizeof kMagic);
@@ -119,7 +261,19 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   header.bytes_size = static_cast<std::uint32_t>(total_bytes);
   header.max_token_len = static_cast<std::uint32_t>(max_len);
   header.short_bits = short_bits;
+  header.pair_bits = pair_bits;
+  const Layout L(header);
+  const std::size_t n_pairs = L.n_pairs, n_short = L.n_short, n_slots = L.n_slots;
+  std::vector<std::uint8_t> blob(L.end, 0);
   std::memcpy(blob.data(), &header, sizeof header);
+  const std::size_t pair2_at = L.pair2_at, pairs_at = L.pairs_at, short_at = L.short_at, slots_at = L.slots_at,
+                    offsets_at = L.offsets_at, bytes_at = L.bytes_at;
+  auto* pairs = reinterpret_cast<std::uint64_t*>(blob.data() + pairs_at);
+  for (const std::uint64_t entry : pair_entries) {
+    std::size_t i = pair_hash(entry >> (kPairRankBits + 1), pair_bits);
+    while (pairs[i] != 0) i = (i + 1) & (n_pairs - 1);
+    pairs[i] = entry;
+  }
 
   auto* pair2 = reinterpret_cast<Rank*>(blob.data() + pair2_at);
   std::fill_n(pair2, kPair2Entries, kNoRank);
@@ -156,6 +310,24 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
     std::size_t i = static_cast<std::size_t>(h) & (n_slots - 1);
     while (slots[i].rank != kNoRank) i = (i + 1) & (n_slots - 1);
     slots[i] = Slot{static_cast<Rank>(r), static_cast<std::uint32_t>(h >> 32)};
+  }
+  // Second phase: the backtracking encoder's tables, computed with the finished lookup tables
+  // of the first (every token re-merged through the pair table), then appended.
+  const BacktrackTables bt = backtrack_tables(view(blob.data(), blob.size()));
+  if (!bt.ok) return blob;
+  header.trie_bits = table_bits(bt.edges.size(), 50);
+  header.n_nodes = static_cast<std::uint32_t>(bt.node_rank.size());
+  const Layout full(header);
+  blob.resize(full.end, 0);
+  std::memcpy(blob.data(), &header, sizeof header);
+  std::memcpy(blob.data() + full.split_at, bt.split.data(), bt.split.size() * sizeof(Rank));
+  std::memcpy(blob.data() + full.next_prefix_at, bt.next_prefix.data(), bt.next_prefix.size() * sizeof(Rank));
+  std::memcpy(blob.data() + full.node_rank_at, bt.node_rank.data(), bt.node_rank.size() * sizeof(Rank));
+  auto* trie = reinterpret_cast<std::uint64_t*>(blob.data() + full.trie_at);
+  for (const std::uint64_t edge : bt.edges) {
+    std::size_t i = pair_hash(edge >> 32, header.trie_bits);
+    while (trie[i] != 0) i = (i + 1) & (full.n_trie - 1);
+    trie[i] = edge;
   }
   return blob;
 }

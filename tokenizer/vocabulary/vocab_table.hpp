@@ -10,7 +10,16 @@
 //   Rank   pair2[65536]              rank of every 2-byte string (kNoRank if none): the merge
 //                                    loop's first lookups, for each adjacent byte pair, are
 //                                    one load from this 256 KiB table
-//   ShortSlot short_slots[1 << short_bits]  tokens of <= 7 bytes, the key packed inline: one
+//   uint64 pairs[1 << pair_bits]     (pair_bits > 0) every (a, b) whose bytes concatenated are
+//                                    a token, packed with that token's rank: the merge loops
+//                                    ask "what do parts a and b merge into" without touching
+//                                    the parts' bytes
+//   ShortSlot short_slots[1 << short_bits]
+//     ... (after the bytes; present when trie_bits > 0, for merge/backtrack.hpp)
+//   Rank   split[2 * rank_limit]     left and right halves of the merge BPE makes each token by
+//   Rank   next_prefix[rank_limit]   longest token that is a proper prefix of each token
+//   Rank   node_rank[n_nodes]        trie of all tokens: the token ending at each node
+//   uint64 trie[1 << trie_bits]      trie edges (node, byte) -> child, open addressing  tokens of <= 7 bytes, the key packed inline: one
 //                                           cache line answers the lookup (most pieces and
 //                                           every first merge pair are this short)
 //   Slot   slots[1 << hash_bits]     longer tokens: open addressing, linear probing, XXH3-64
@@ -34,15 +43,27 @@ using Rank = std::uint32_t;
 inline constexpr Rank kNoRank = 0xFFFFFFFFu;
 
 struct BlobHeader {
-  char magic[8];            // "TOKCVOC3"
+  char magic[8];            // "TOKCVOC5"
   std::uint32_t n_tokens;   // number of mergeable tokens
   std::uint32_t rank_limit; // max rank + 1
   std::uint32_t hash_bits;
   std::uint32_t bytes_size;
   std::uint32_t max_token_len;
   std::uint32_t short_bits;
+  std::uint32_t pair_bits;  // 0: no pair table (ranks too large to pack)
+  std::uint32_t trie_bits;  // 0: no backtracking tables (the vocabulary lacks their properties)
+  std::uint32_t n_nodes;    // trie nodes
+  std::uint32_t reserved;
 };
-static_assert(sizeof(BlobHeader) == 32);
+static_assert(sizeof(BlobHeader) == 48);
+
+// Trie slots pack (parent node << 8 | byte) in the high 32 bits, the child node in 24 bits.
+inline constexpr std::uint32_t kTrieNodeMask = (1u << 24) - 1;
+inline constexpr std::uint32_t kNoNode = 0xFFFFFFFFu;
+
+// Pair-table slots pack (left rank, right rank, merged rank) in 21 bits each, plus a used bit.
+inline constexpr unsigned kPairRankBits = 21;
+inline constexpr std::uint64_t kPairRankMask = (std::uint64_t{1} << kPairRankBits) - 1;
 
 inline constexpr std::size_t kMaxShortToken = 7;
 
@@ -124,6 +145,44 @@ class VocabTable {
       i = (i + 1) & mask_;
     }
   }
+  // Rank of the token whose bytes are token a's then token b's, or kNoRank; a and b are ranks
+  // of this vocabulary. One probe of the pair table; without one (ranks too large to pack),
+  // a lookup of the concatenated bytes.
+  bool has_pair_table() const noexcept { return pairs_ != nullptr; }
+  Rank merge_rank(Rank a, Rank b) const noexcept {
+    if (pairs_ == nullptr) [[unlikely]] return merge_rank_by_bytes(a, b);
+    const std::uint64_t key = std::uint64_t{a} << kPairRankBits | b;
+    std::size_t i = pair_hash(key, header_->pair_bits);
+    for (;;) {
+      const std::uint64_t slot = pairs_[i];
+      if ((slot >> (kPairRankBits + 1)) == key) return static_cast<Rank>((slot >> 1) & kPairRankMask);
+      if (slot == 0) return kNoRank;
+      i = (i + 1) & pair_mask_;
+    }
+  }
+  Rank merge_rank_by_bytes(Rank a, Rank b) const noexcept;
+
+  // ---- the backtracking encoder's tables (merge/backtrack.hpp) ----
+  bool has_backtracking() const noexcept { return trie_ != nullptr; }
+  Rank split_left(Rank r) const noexcept { return split_[2 * std::size_t{r}]; }    // kNoRank: a byte
+  Rank split_right(Rank r) const noexcept { return split_[2 * std::size_t{r} + 1]; }
+  Rank next_prefix(Rank r) const noexcept { return next_prefix_[r]; }
+  Rank node_rank(std::uint32_t node) const noexcept { return node_rank_[node]; }
+  std::uint32_t trie_child(std::uint32_t node, std::uint8_t byte) const noexcept {
+    const std::uint64_t key = std::uint64_t{node} << 8 | byte;
+    std::size_t i = pair_hash(key, header_->trie_bits);
+    for (;;) {
+      const std::uint64_t slot = trie_[i];
+      if ((slot >> 32) == key && slot != 0) return static_cast<std::uint32_t>(slot >> 1) & kTrieNodeMask;
+      if (slot == 0) return kNoNode;
+      i = (i + 1) & trie_mask_;
+    }
+  }
+  std::size_t token_length(Rank r) const noexcept { return offsets_[r + 1] - offsets_[r]; }
+  static std::size_t pair_hash(std::uint64_t key, std::uint32_t bits) noexcept {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+  }
+
   Rank find(std::string_view s) const noexcept {
     return find(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   }
@@ -150,6 +209,13 @@ class VocabTable {
   const BlobHeader* header_ = nullptr;
   std::uint64_t id_ = 0;
   const Rank* pair2_ = nullptr;
+  const std::uint64_t* pairs_ = nullptr;
+  const Rank* split_ = nullptr;
+  const Rank* next_prefix_ = nullptr;
+  const Rank* node_rank_ = nullptr;
+  const std::uint64_t* trie_ = nullptr;
+  std::size_t trie_mask_ = 0;
+  std::size_t pair_mask_ = 0;
   const ShortSlot* short_slots_ = nullptr;
   std::size_t short_mask_ = 0;
   const std::uint32_t* offsets_ = nullptr;

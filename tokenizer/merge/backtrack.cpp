@@ -1,0 +1,101 @@
+#include "merge/backtrack.hpp"
+
+#include <limits>
+
+#include "merge/bpe_merge.hpp"
+
+namespace tokcount::merge {
+
+using vocab::kNoRank;
+using vocab::Rank;
+using vocab::VocabTable;
+
+// Think of BPE on bytes(a) + bytes(b) as running in time order, a merge of rank r at time r
+// (bytes exist from the start). Without a merge across the boundary, the left side builds a
+// and the right side builds b; the boundary sits between the newest part on the right edge of
+// a's merge tree and the newest part on the left edge of b's. A boundary pair (x, y) merges
+// into c = merge_rank(x, y) if c comes before the pair breaks up, i.e. before the merge that
+// makes x's parent (a tie goes to that merge: it is further left) and no later than the merge
+// that makes y's parent (a tie goes to the boundary pair, which is further left). Walking from
+// (a, b) back in time, undoing the newer of the two merges each step, visits every boundary
+// pair; `limit` is the time the current pair breaks up.
+bool compatible(const VocabTable& v, Rank a, Rank b) noexcept {
+  std::uint64_t limit = std::numeric_limits<std::uint64_t>::max();
+  for (;;) {
+    const Rank c = v.merge_rank(a, b);
+    if (c != kNoRank && c < limit) return false;
+    const Rank a_left = v.split_left(a), b_left = v.split_left(b);
+    const bool a_byte = a_left == kNoRank, b_byte = b_left == kNoRank;
+    if (a_byte && b_byte) return true;
+    // The newer merge: bytes are oldest; on equal ranks (the same token on both sides) the
+    // right one was made later (ties merge leftmost first).
+    if (b_byte || (!a_byte && a > b)) {
+      limit = a;
+      a = v.split_right(a);
+    } else {
+      limit = std::uint64_t{b} + 1;
+      b = b_left;
+    }
+  }
+}
+
+namespace {
+
+// The longest token at p[0, n) and its length, through the trie. kNoRank if no token starts
+// with p[0] (a byte the vocabulary lacks).
+inline Rank longest_token(const VocabTable& v, const std::uint8_t* p, std::size_t n) noexcept {
+  std::uint32_t node = 0;
+  Rank best = kNoRank;
+  for (std::size_t i = 0; i < n; ++i) {
+    node = v.trie_child(node, p[i]);
+    if (node == vocab::kNoNode) break;
+    const Rank r = v.node_rank(node);
+    if (r != kNoRank) best = r;
+  }
+  return best;
+}
+
+struct Scratch {
+  std::vector<std::uint64_t> dead;  // bit i: no encoding of the text continues from position i
+  std::vector<Rank> stack;
+};
+
+}  // namespace
+
+void merge_backtrack(const VocabTable& v, const std::uint8_t* p, std::size_t n, std::vector<Rank>& out) {
+  for (std::size_t i = 0; i < n; ++i) byte_token(v, p[i]);  // every byte must be a token (else throws)
+  thread_local Scratch s;
+  s.dead.assign(n / 64 + 1, 0);
+  s.stack.clear();
+  auto is_dead = [&](std::size_t i) { return (s.dead[i / 64] >> (i % 64)) & 1; };
+  std::size_t pos = 0;
+  Rank next = longest_token(v, p, n);
+  while (pos < n) {
+    const std::size_t end = pos + v.token_length(next);
+    if (!is_dead(end) && (s.stack.empty() || compatible(v, s.stack.back(), next))) {
+      s.stack.push_back(next);
+      pos = end;
+      if (pos < n) next = longest_token(v, p + pos, n - pos);
+      continue;
+    }
+    next = v.next_prefix(next);
+    while (next == kNoRank) {
+      // Nothing starting here fits after the previous token: this position is a dead end for
+      // the (unique) valid encoding of the text before it. Retry the previous token shorter.
+      s.dead[pos / 64] |= std::uint64_t{1} << (pos % 64);
+      if (s.stack.empty()) [[unlikely]] {
+        // Cannot happen for a vocabulary with the properties VocabTable checked (the valid
+        // encoding's first token never leads to a dead end). Should it, the heap loop is exact.
+        merge_long(v, p, n, out);
+        return;
+      }
+      const Rank last = s.stack.back();
+      s.stack.pop_back();
+      pos -= v.token_length(last);
+      next = v.next_prefix(last);
+    }
+  }
+  out.insert(out.end(), s.stack.begin(), s.stack.end());
+}
+
+}  // namespace tokcount::merge
