@@ -38,6 +38,12 @@ def count(text: str, model: str = MODEL) -> int:
     return int(out.stdout.decode().strip())
 
 
+def chat_count(body: dict, *extra: str) -> int:
+    """prompt_tokens of `tokcount chat` for the same body: the proxy must use that module."""
+    out = subprocess.run([CLI, "chat", *extra, "-"], input=json.dumps(body).encode(), capture_output=True, check=True)
+    return json.loads(out.stdout)["prompt_tokens"]
+
+
 def chunk(delta: dict | None, finish: str | None = None, usage: dict | None = None) -> bytes:
     body = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1, "model": MODEL,
             "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]}
@@ -156,6 +162,8 @@ def main() -> int:
     messages = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Say hello", "name": "bob"}]
     expected_prompt = sum(3 + count(m["role"]) + count(m["content"]) + (count(m["name"]) + 1 if "name" in m else 0)
                           for m in messages) + 3
+    # The cookbook rule, computed independently of the chat module, for this plain request.
+    check(chat_count({"model": MODEL, "messages": messages}) == expected_prompt, "chat module agrees with the cookbook")
     proxy, port = start_proxy(up_port, "--max-prompt-tokens", "200", "--key-budget", "1000")
     try:
         # 1. Streaming: bytes relayed unchanged and without delay, counts exact.
@@ -176,6 +184,7 @@ def main() -> int:
         check(received == b"".join(STREAM_EVENTS), "streamed bytes relayed unchanged")
         check(Upstream.gate_waited_ok == [True], "first events reached the client before the upstream went on")
         check(time.monotonic() - t0 < 9, "no buffering delay")
+        check(r.getheader("X-Tokcount-Prompt-Tokens") == str(expected_prompt), "prompt count header")
         sent = Upstream.requests[-1]
         check(sent["headers"].get("Authorization") == f"Bearer {key}", "Authorization forwarded")
         check(sent["body"]["messages"] == messages, "request body forwarded")
@@ -209,6 +218,25 @@ def main() -> int:
         check("message" in err["error"] and "param" in err["error"], "OpenAI error fields")
         check(len(Upstream.requests) == before, "rejected request not forwarded")
 
+        # 3b. Tools, images and unknown models: counted by the chat module, like `tokcount chat`.
+        tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
+                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+        with_tools = {"model": MODEL, "messages": messages, "tools": tools}
+        r = post(port, with_tools)
+        r.read()
+        want = chat_count(with_tools)
+        check(r.status == 200 and want > expected_prompt, f"tools request forwarded ({r.status})")
+        check(r.getheader("X-Tokcount-Prompt-Tokens") == str(want),
+              f"tools counted: {r.getheader('X-Tokcount-Prompt-Tokens')} != {want}")
+        r = post(port, {"model": "my-local-model", "messages": messages})
+        err = json.loads(r.read())
+        check(r.status == 400 and err["error"]["code"] == "model_not_found", f"unknown model refused: {err}")
+        check(err["error"]["param"] == "model", "unknown model names the param")
+        r = post(port, {"model": MODEL, "messages": [{"role": "user", "content": 7}]})
+        err = json.loads(r.read())
+        check(r.status == 400 and err["error"]["code"] == "invalid_value" and "content" in err["error"]["message"],
+              f"wrong-shaped content refused: {err}")
+
         # 4. Malformed JSON body: 400 in the same format.
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("POST", "/v1/chat/completions", body="{not json", headers={"Content-Type": "application/json"})
@@ -233,6 +261,29 @@ def main() -> int:
         finally:
             proxy2.terminate()
             proxy2.wait(10)
+
+        # 5b. --fallback-encoding counts unknown models instead of refusing them.
+        proxy6, port6 = start_proxy(up_port, "--fallback-encoding", "cl100k_base")
+        try:
+            r = post(port6, {"model": "my-local-model", "messages": messages})
+            r.read()
+            check(r.status == 200 and r.getheader("X-Tokcount-Prompt-Tokens")
+                  == str(chat_count({"model": "my-local-model", "messages": messages}, "-e", "cl100k_base")),
+                  "fallback encoding counts an unknown model")
+            # A remote image is never fetched: by default it counts at the model's worst case
+            # (over this proxy's 200-token limit above, so checked here, without a limit).
+            remote_image = {"model": MODEL, "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "high"}}]}]}
+            r = post(port6, remote_image)
+            r.read()
+            check(r.status == 200 and r.getheader("X-Tokcount-Prompt-Tokens")
+                  == str(chat_count(remote_image, "--images-worst-case")), "remote image counted at worst case")
+            check(metric(metrics(port6), "tokcount_proxy_uncertain_prompt_counts_total", label(key)) >= 1,
+                  "uncertain count recorded")
+        finally:
+            proxy6.terminate()
+            proxy6.wait(10)
 
         # 6. An https upstream (cpp-httplib built with OpenSSL): verified against --ca-file, and
         #    refused (502) when the certificate is not trusted.

@@ -31,7 +31,7 @@
 #include <string>
 #include <thread>
 
-#include "prompt_tokens.hpp"
+#include "tokcount/chat.hpp"
 #include "tokcount/sse.hpp"
 #include "tokcount/tokcount.hpp"
 
@@ -51,6 +51,10 @@ struct Config {
   std::size_t max_body_bytes = std::size_t{32} << 20;
   bool verify_tls = true;
   std::string ca_file;  // extra trusted CA certificates (PEM) for an https upstream
+  std::string fallback_encoding;  // empty: a model tiktoken does not know is rejected (400)
+  // Remote image URLs are never fetched: their size is unknown, so by default they count at
+  // the most tokens any image can cost on the model (a budget is then never under-enforced).
+  chat::UnknownImageSize unknown_image_size = chat::UnknownImageSize::kWorstCase;
 };
 
 // ---- keys and metrics ------------------------------------------------------------------------
@@ -81,6 +85,7 @@ struct KeyTotals {
   std::uint64_t reported_completion_tokens = 0;
   std::uint64_t reported_reasoning_tokens = 0;
   std::uint64_t count_errors = 0;             // responses whose stream could not be parsed
+  std::uint64_t uncertain_prompt = 0;         // forwarded requests whose count rests on an uncertain rule
 };
 
 class Metrics {
@@ -121,6 +126,10 @@ class Metrics {
     }
     family("tokcount_proxy_prompt_tokens_total", "Prompt tokens counted by tokcount before forwarding.",
            &KeyTotals::prompt_tokens);
+    family("tokcount_proxy_uncertain_prompt_counts_total",
+           "Forwarded requests whose prompt count rests on a rule the chat spec marks uncertain "
+           "(undocumented layouts, worst-case images).",
+           &KeyTotals::uncertain_prompt);
     family("tokcount_proxy_completion_tokens_total",
            "Visible completion tokens (content, refusal, tool-call names and arguments) counted as they streamed.",
            &KeyTotals::completion_tokens);
@@ -196,36 +205,41 @@ class Proxy {
 
   void chat_completions(const httplib::Request& req, httplib::Response& res) {
     const std::string key = key_label(req);
-    json body;
+    // The chat module renders the request exactly as the API bills it (message wrappers, names,
+    // the hidden tool rendering, images, harmony for gpt-oss): the same code as `tokcount chat`.
+    chat::Options options;
+    options.encoding = config_.fallback_encoding;  // models tiktoken does not know
+    options.unknown_image_size = config_.unknown_image_size;
+    chat::Result prompt;
     try {
-      body = json::parse(req.body);
-    } catch (const json::parse_error& e) {
+      prompt = chat::render_json(req.body, options);
+    } catch (const Error& e) {
       metrics_.update(key, [](KeyTotals& t) { ++t.bad_request; });
-      return send_error(res, 400, std::string("We could not parse the JSON body of your request: ") + e.what(),
-                        "invalid_request_error", "invalid_json");
+      switch (e.code()) {
+        case ErrorCode::kParseError:
+          return send_error(res, 400, std::string("We could not parse the JSON body of your request: ") + e.what(),
+                            "invalid_request_error", "invalid_json");
+        case ErrorCode::kUnknownModel:
+          return send_error(res, 400,
+                            std::string("tokcount-proxy cannot count tokens for this model (start the proxy with "
+                                        "--fallback-encoding to count unknown models): ") +
+                                e.what(),
+                            "invalid_request_error", "model_not_found", "model");
+        default:
+          return send_error(res, 400, std::string("Invalid request: ") + e.what(), "invalid_request_error",
+                            "invalid_value");
+      }
     }
-    const std::string model = body.is_object() ? body.value("model", "") : "";
-    EncodingPtr enc;
-    try {
-      enc = Encoding::for_model(model);
-    } catch (const Error&) {
-      enc = Encoding::get("o200k_base");  // unknown to tiktoken's table: count with the newest
-    }
-    const PromptCount prompt = count_prompt_tokens(body, *enc);
-    if (!prompt.problem.empty()) {
-      metrics_.update(key, [](KeyTotals& t) { ++t.bad_request; });
-      return send_error(res, 400, "Invalid request: " + prompt.problem, "invalid_request_error", "invalid_value",
-                        "messages");
-    }
-    if (config_.max_prompt_tokens > 0 && prompt.tokens > config_.max_prompt_tokens) {
+    const EncodingPtr enc = Encoding::get(prompt.encoding);
+    if (config_.max_prompt_tokens > 0 && prompt.prompt_tokens > config_.max_prompt_tokens) {
       metrics_.update(key, [](KeyTotals& t) { ++t.rejected_prompt; });
       return send_error(res, 400,
-                        "This request has " + std::to_string(prompt.tokens) + " prompt tokens (counted by tokcount with " +
+                        "This request has " + std::to_string(prompt.prompt_tokens) + " prompt tokens (counted by tokcount with " +
                             enc->name() + "), over this proxy's limit of " + std::to_string(config_.max_prompt_tokens) +
                             ".",
                         "invalid_request_error", "prompt_token_budget_exceeded", "messages");
     }
-    if (config_.key_budget > 0 && metrics_.used(key) + prompt.tokens > config_.key_budget) {
+    if (config_.key_budget > 0 && metrics_.used(key) + prompt.prompt_tokens > config_.key_budget) {
       metrics_.update(key, [](KeyTotals& t) { ++t.rejected_budget; });
       return send_error(res, 429,
                         "This API key has used its token budget on this proxy (" + std::to_string(config_.key_budget) +
@@ -234,9 +248,10 @@ class Proxy {
     }
     metrics_.update(key, [&](KeyTotals& t) {
       ++t.forwarded;
-      t.prompt_tokens += prompt.tokens;
+      t.prompt_tokens += prompt.prompt_tokens;
+      if (prompt.uncertain) ++t.uncertain_prompt;
     });
-    forward(req, res, key, enc);
+    forward(req, res, key, enc, prompt.prompt_tokens);
   }
 
   std::string metrics() { return metrics_.render(); }
@@ -244,7 +259,8 @@ class Proxy {
  private:
   // Streams the upstream's answer through. The upstream request runs on its own thread so that
   // the client gets each read as soon as it arrives; the response's releaser joins it.
-  void forward(const httplib::Request& req, httplib::Response& res, const std::string& key, const EncodingPtr& enc) {
+  void forward(const httplib::Request& req, httplib::Response& res, const std::string& key, const EncodingPtr& enc,
+               std::size_t prompt_tokens) {
     auto relay = std::make_shared<Relay>();
     httplib::Headers headers;
     for (const auto& [name, value] : req.headers)
@@ -372,6 +388,8 @@ class Proxy {
       res.status = relay->status;
       for (const auto& [name, value] : relay->headers)
         if (!hop_by_hop(name) && !same_name(name, "content-type")) res.headers.emplace(name, value);
+      // The count the budget was checked against, for clients that want it before usage arrives.
+      res.set_header("X-Tokcount-Prompt-Tokens", std::to_string(prompt_tokens));
     }
     std::string content_type;
     for (const auto& [name, value] : relay->headers)
@@ -441,6 +459,15 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--ca-file", c.ca_file, "PEM file of CA certificates to trust for an https upstream")
       ->envname("TOKCOUNT_PROXY_CA_FILE");
+  app.add_option("--fallback-encoding", c.fallback_encoding,
+                 "Encoding for models tiktoken does not know (default: reject them with a 400)")
+      ->envname("TOKCOUNT_PROXY_FALLBACK_ENCODING");
+  std::string image_policy = "worst-case";
+  app.add_option("--unknown-image-size", image_policy,
+                 "Remote images (never fetched): 'worst-case' counts the most an image can cost, 'reject' refuses "
+                 "the request")
+      ->check(CLI::IsMember({"worst-case", "reject"}))
+      ->capture_default_str();
   bool insecure = false;
   app.add_flag("--insecure", insecure, "Do not verify the upstream's TLS certificate (testing only)");
   try {
@@ -449,6 +476,16 @@ int run(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   c.verify_tls = !insecure;
+  c.unknown_image_size =
+      image_policy == "reject" ? chat::UnknownImageSize::kError : chat::UnknownImageSize::kWorstCase;
+  if (!c.fallback_encoding.empty()) {
+    try {
+      (void)Encoding::get(c.fallback_encoding);
+    } catch (const Error& e) {
+      std::cerr << "tokcount-proxy: error: --fallback-encoding: " << e.what() << "\n";
+      return 2;
+    }
+  }
   const std::size_t colon = listen.rfind(':');
   if (colon == std::string::npos) {
     std::cerr << "tokcount-proxy: error: --listen must be HOST:PORT\n";
