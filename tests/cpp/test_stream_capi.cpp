@@ -2,6 +2,8 @@
 // NULL and misuse checks (never a crash, always a status).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -119,4 +121,89 @@ TEST(StreamCApi, Decoder) {
   EXPECT_EQ(tokcount_stream_decoder_feed(nullptr, &e4, 1), TOKCOUNT_INVALID_ARGUMENT);
   tokcount_stream_decoder_free(d);
   tokcount_encoding_free(enc);
+}
+
+// ---- SSE through the C API: the same counts as the C++ ChatStream (one skin, one pipeline) --
+
+namespace {
+
+std::string read_stream_fixture(const char* name) {
+  std::ifstream in(std::string(TOKCOUNT_SOURCE_DIR) + "/tests/fixtures/stream/" + name, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST(SseCApi, ByteByByteFeedCountsLikeOneShotEncode) {
+  const std::string body = read_stream_fixture("basic.sse");
+  ASSERT_FALSE(body.empty());
+  tokcount_sse_stream* s = nullptr;
+  ASSERT_EQ(tokcount_sse_stream_new(nullptr, nullptr, 0, 1, &s), TOKCOUNT_OK);
+  for (char c : body) ASSERT_EQ(tokcount_sse_stream_feed(s, &c, 1), TOKCOUNT_OK);
+  ASSERT_EQ(tokcount_sse_stream_finish(s), TOKCOUNT_OK);
+  size_t got = 0;
+  ASSERT_EQ(tokcount_sse_stream_completion_tokens(s, &got), TOKCOUNT_OK);
+  // The oracle: one-shot encode of the stitched content (tests/fixtures/stream/expected.json).
+  tokcount_encoding* enc = nullptr;
+  ASSERT_EQ(tokcount_encoding_get("o200k_base", 10, &enc), TOKCOUNT_OK);
+  const std::string content = "Hello! How can I  help you today? \xF0\x9F\x99\x82";
+  size_t expected = 0;
+  ASSERT_EQ(tokcount_count(enc, content.data(), content.size(), 0, &expected), TOKCOUNT_OK);
+  EXPECT_EQ(got, expected);
+  int has_usage = 0;
+  uint64_t prompt = 0, completion = 0, reasoning = 0;
+  ASSERT_EQ(tokcount_sse_stream_usage(s, &has_usage, &prompt, &completion, &reasoning), TOKCOUNT_OK);
+  EXPECT_EQ(has_usage, 1);
+  EXPECT_EQ(completion, 11u);
+  EXPECT_EQ(reasoning, 0u);
+  size_t len = 0;
+  EXPECT_EQ(tokcount_sse_stream_result_json(s, nullptr, 0, &len), TOKCOUNT_BUFFER_TOO_SMALL);
+  std::string json(len, '\0');
+  ASSERT_EQ(tokcount_sse_stream_result_json(s, json.data(), json.size(), &len), TOKCOUNT_OK);
+  EXPECT_NE(json.find("\"completion_tokens\":" + std::to_string(expected)), std::string::npos) << json;
+  EXPECT_NE(json.find("help you today"), std::string::npos);
+  tokcount_sse_stream_free(s);
+  tokcount_encoding_free(enc);
+}
+
+TEST(SseCApi, MalformedFrameIsATypedErrorWithOffsetAndKeepsTheCount) {
+  const std::string body = read_stream_fixture("malformed.sse");
+  ASSERT_FALSE(body.empty());
+  tokcount_encoding* enc = nullptr;
+  ASSERT_EQ(tokcount_encoding_get("o200k_base", 10, &enc), TOKCOUNT_OK);
+  tokcount_sse_stream* s = nullptr;
+  ASSERT_EQ(tokcount_sse_stream_new(enc, nullptr, 0, 0, &s), TOKCOUNT_OK);
+  EXPECT_EQ(tokcount_sse_stream_feed(s, body.data(), body.size()), TOKCOUNT_PARSE_ERROR);
+  const size_t offset = tokcount_last_error_offset();
+  ASSERT_NE(offset, TOKCOUNT_NO_OFFSET);
+  EXPECT_LT(offset, body.size());
+  EXPECT_GT(offset, body.find("\n\n"));  // the first event was good
+  size_t counted = 0;
+  ASSERT_EQ(tokcount_sse_stream_completion_tokens(s, &counted), TOKCOUNT_OK);
+  EXPECT_GT(counted, 0u);  // "Good" and what followed it before the bad frame
+  EXPECT_EQ(tokcount_sse_stream_feed(s, "data: {}\n\n", 10), TOKCOUNT_PARSE_ERROR);  // stays failed
+  tokcount_sse_stream_free(s);
+  tokcount_encoding_free(enc);
+}
+
+TEST(SseCApi, NullAndEmptyArguments) {
+  tokcount_sse_stream* s = nullptr;
+  EXPECT_EQ(tokcount_sse_stream_new(nullptr, nullptr, 3, 0, &s), TOKCOUNT_INVALID_ARGUMENT);  // NULL model, len 3
+  EXPECT_EQ(s, nullptr);
+  EXPECT_EQ(tokcount_sse_stream_new(nullptr, nullptr, 0, 0, nullptr), TOKCOUNT_INVALID_ARGUMENT);
+  EXPECT_EQ(tokcount_sse_stream_feed(nullptr, "x", 1), TOKCOUNT_INVALID_ARGUMENT);
+  EXPECT_EQ(tokcount_sse_stream_finish(nullptr), TOKCOUNT_INVALID_ARGUMENT);
+  size_t n = 0;
+  EXPECT_EQ(tokcount_sse_stream_completion_tokens(nullptr, &n), TOKCOUNT_INVALID_ARGUMENT);
+  ASSERT_EQ(tokcount_sse_stream_new(nullptr, "gpt-4o", 6, 0, &s), TOKCOUNT_OK);
+  EXPECT_EQ(tokcount_sse_stream_feed(s, nullptr, 0), TOKCOUNT_OK);  // empty read
+  EXPECT_EQ(tokcount_sse_stream_feed(s, nullptr, 1), TOKCOUNT_INVALID_ARGUMENT);
+  EXPECT_EQ(tokcount_sse_stream_completion_tokens(s, nullptr), TOKCOUNT_INVALID_ARGUMENT);
+  EXPECT_EQ(tokcount_sse_stream_usage(s, nullptr, nullptr, nullptr, nullptr), TOKCOUNT_INVALID_ARGUMENT);
+  int has = 1;
+  EXPECT_EQ(tokcount_sse_stream_usage(s, &has, nullptr, nullptr, nullptr), TOKCOUNT_OK);
+  EXPECT_EQ(has, 0);
+  EXPECT_EQ(tokcount_sse_stream_result_json(s, nullptr, 0, nullptr), TOKCOUNT_INVALID_ARGUMENT);
+  tokcount_sse_stream_free(s);
+  tokcount_sse_stream_free(nullptr);
 }

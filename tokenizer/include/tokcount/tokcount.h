@@ -380,6 +380,42 @@ TOKCOUNT_API tokcount_status tokcount_stream_decoder_text(const tokcount_stream_
                                                           char* out, size_t capacity,
                                                           size_t* out_len);
 
+/* ---- SSE: Chat Completions streams (tokcount/sse.hpp) ---------------------------------
+ * A proxy's view of a streamed response: network reads in (split anywhere, even inside a
+ * UTF-8 sequence or a "data:" line), the exact token count of the visible output (content,
+ * refusal, tool-call names and arguments of every choice) out, at any point. A malformed
+ * frame is TOKCOUNT_PARSE_ERROR with tokcount_last_error_offset() = its byte in the stream;
+ * what was counted before it stays readable and the stream stays failed (every later feed
+ * returns the error again). One stream per response; not for concurrent use. */
+typedef struct tokcount_sse_stream tokcount_sse_stream;
+
+/* enc may be NULL: then the encoding is the model's (model if len > 0, else the "model" of
+ * the stream's first chunk), o200k_base for a model tiktoken does not know.
+ * keep_text = 0 holds no stitched text (counting only), which is what a proxy wants. */
+TOKCOUNT_API tokcount_status tokcount_sse_stream_new(const tokcount_encoding* enc, const char* model,
+                                                     size_t model_len, int keep_text,
+                                                     tokcount_sse_stream** out);
+TOKCOUNT_API void tokcount_sse_stream_free(tokcount_sse_stream* stream);
+TOKCOUNT_API tokcount_status tokcount_sse_stream_feed(tokcount_sse_stream* stream, const char* data,
+                                                      size_t len);
+/* End of the response body: an unterminated last event is dropped (and reported in the JSON). */
+TOKCOUNT_API tokcount_status tokcount_sse_stream_finish(tokcount_sse_stream* stream);
+/* Exact visible completion tokens so far (final after finish). */
+TOKCOUNT_API tokcount_status tokcount_sse_stream_completion_tokens(const tokcount_sse_stream* stream,
+                                                                   size_t* out);
+/* The usage chunk (stream_options.include_usage), when one arrived: *out_has_usage = 1 and
+ * the three figures (reasoning = UINT64_MAX when not reported); else 0. Any output
+ * but out_has_usage may be NULL. */
+TOKCOUNT_API tokcount_status tokcount_sse_stream_usage(const tokcount_sse_stream* stream,
+                                                       int* out_has_usage, uint64_t* out_prompt,
+                                                       uint64_t* out_completion,
+                                                       uint64_t* out_reasoning);
+/* The result as JSON, what `tokcount sse` prints ("content", "completion_tokens", "choices",
+ * "usage", "usage_comparison"), with the usual size query (no NUL appended). */
+TOKCOUNT_API tokcount_status tokcount_sse_stream_result_json(const tokcount_sse_stream* stream,
+                                                             char* out, size_t capacity,
+                                                             size_t* out_len);
+
 /* ---- Chat-format counting (tokcount/chat.hpp) ------------------------------------------
  * The prompt tokens of an OpenAI Chat Completions request body: message wrappers, names,
  * reply priming, hidden tool definitions, image tokens; the rendered token sequence with
