@@ -64,7 +64,7 @@ struct Scratch {
 
 void merge_backtrack(const VocabTable& v, const std::uint8_t* p, std::size_t n, std::vector<Rank>& out) {
   for (std::size_t i = 0; i < n; ++i) byte_token(v, p[i]);  // every byte must be a token (else throws)
-  thread_local Scratch s;
+  Scratch& s = thread_scratch<Scratch, Scratch>();
   s.dead.assign(n / 64 + 1, 0);
   s.stack.clear();
   auto is_dead = [&](std::size_t i) { return (s.dead[i / 64] >> (i % 64)) & 1; };

@@ -33,7 +33,7 @@ inline std::uint64_t heap_key(Rank rank, std::uint32_t start) {
 }  // namespace
 
 void merge_long(const VocabTable& v, const std::uint8_t* p, std::size_t n, std::vector<Rank>& out) {
-  thread_local LongScratch s;
+  LongScratch& s = thread_scratch<LongScratch, LongScratch>();
   s.end.resize(n);
   s.prev.resize(n);
   s.pair.resize(n);
@@ -84,7 +84,7 @@ void merge_long(const VocabTable& v, const std::uint8_t* p, std::size_t n, std::
 }
 
 std::span<const Rank> long_piece_tokens(const VocabTable& v, PieceMemo& memo, const std::uint8_t* p, std::size_t n) {
-  thread_local std::vector<Rank> out;
+  std::vector<Rank>& out = thread_scratch<std::vector<Rank>, struct LongPieceTag>();
   const bool memoizable = n <= PieceMemo::kMaxLongPiece;
   const std::uint64_t hash = memoizable ? VocabTable::hash(p, n) : 0;
   if (memoizable) {

@@ -28,6 +28,15 @@
 
 namespace tokcount::merge {
 
+// This thread's scratch object of type T (one per Tag). Out of line on purpose: in a shared
+// library every access to a thread_local costs a __tls_get_addr call, and a loop that touches
+// one directly (or through a lambda) pays it per iteration; callers take the reference once.
+template <class T, class Tag>
+[[gnu::noinline]] T& thread_scratch() {
+  thread_local T scratch;
+  return scratch;
+}
+
 using vocab::kNoRank;
 using vocab::VocabTable;
 
@@ -99,7 +108,7 @@ void encode_piece(const VocabTable& v, const std::uint8_t* p, std::size_t n, Emi
     merge_short(v, p, n, emit);
     return;
   }
-  thread_local std::vector<Rank> long_out;
+  std::vector<Rank>& long_out = thread_scratch<std::vector<Rank>, struct EncodePieceTag>();
   long_out.clear();
   if (v.has_backtracking()) {
     merge_backtrack(v, p, n, long_out);
