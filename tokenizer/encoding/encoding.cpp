@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "encoding/encoding_impl.hpp"
+#include "encoding/worker_pool.hpp"
 
 namespace tokcount {
 
@@ -122,7 +123,8 @@ void EncodingImpl::index_specials() {
 
 namespace {
 
-// Runs f(i) for i in [0, n) on up to `threads` threads; rethrows the error of the lowest index.
+// Runs f(i) for i in [0, n) on up to `threads` threads (the caller and pool threads, see
+// worker_pool.hpp); rethrows the error of the lowest index.
 template <class F>
 void parallel_for(std::size_t n, unsigned threads, F&& f) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -142,11 +144,7 @@ void parallel_for(std::size_t n, unsigned threads, F&& f) {
       }
     }
   };
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  run_on_pool(threads - 1, work);
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
 }
