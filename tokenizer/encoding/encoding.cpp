@@ -110,6 +110,9 @@ void EncodingImpl::index_specials() {
     if (t.text == "<|endoftext|>") eot = t.rank;
   }
   std::sort(special_lengths.rbegin(), special_lengths.rend());
+  special_single_first_byte = -1;
+  if (!specials.empty() && std::count(special_first_byte.begin(), special_first_byte.end(), true) == 1)
+    special_single_first_byte = static_cast<unsigned char>(specials.front().text[0]);
   // Decoding an id with several names (o200k_harmony's 200018 is both <|endofprompt|> and
   // <|reserved_200018|>; tiktoken's pick depends on hash order) takes the first name that does
   // not start with "<|reserved_", else the first in text order: deterministic and readable.

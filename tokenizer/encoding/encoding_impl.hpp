@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,7 @@ struct EncodingImpl {
   absl::flat_hash_map<Rank, std::size_t> special_index; // rank -> index into `specials` (decode)
   std::vector<std::size_t> special_lengths;            // distinct lengths, longest first
   std::array<bool, 256> special_first_byte{};
+  int special_single_first_byte = -1;  // the first byte all special tokens share, else -1
   Rank max_token_value = 0;
   std::optional<Rank> eot;
 
@@ -152,7 +154,15 @@ struct EncodingImpl {
     if (specials.empty()) return std::string_view::npos;
     const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
     for (std::size_t i = from; i < text.size(); ++i) {
-      if (!special_first_byte[s[i]]) continue;
+      if (special_single_first_byte >= 0) {
+        // Every built-in special token starts with '<': memchr's SIMD scan skips the text
+        // between candidates (this check runs over every input, for disallowed_special).
+        const void* hit = std::memchr(s + i, special_single_first_byte, text.size() - i);
+        if (hit == nullptr) break;
+        i = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - s);
+      } else if (!special_first_byte[s[i]]) {
+        continue;
+      }
       for (std::size_t len : special_lengths) {
         if (len > text.size() - i) continue;
         auto it = special_rank.find(text.substr(i, len));
