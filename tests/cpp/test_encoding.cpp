@@ -291,6 +291,18 @@ TEST(CustomEncoding, MissingByteIsAClearError) {
   EXPECT_EQ(capture([&] { enc->encode("abc"); }).code(), ErrorCode::kInvalidArgument);
 }
 
+TEST(CustomEncoding, SpecialTokensWithDifferentFirstBytes) {
+  // Built-ins all start with '<' (the search then jumps with memchr); a custom set may not.
+  const auto enc = Encoding::create("tiny_specials", std::string(tokcount::pretok::kR50kPattern),
+                                    {{"a", 0}, {"b", 1}, {"ab", 2}}, {{"<|x|>", 3}, {"[END]", 4}});
+  EncodeOptions all;
+  all.allowed_special = TokenSet::all();
+  EXPECT_EQ(enc->encode("ab[END]a<|x|>", all), (std::vector<Rank>{2, 4, 0, 3}));
+  EXPECT_EQ(capture([&] { enc->encode("ab[END]"); }).code(), ErrorCode::kDisallowedSpecial);
+  EXPECT_EQ(capture([&] { enc->encode("ab<|x|>"); }).code(), ErrorCode::kDisallowedSpecial);
+  EXPECT_EQ(capture([&] { enc->encode("ab<|x|>"); }).byte_offset(), 2u);
+}
+
 TEST(Adversarial, MegabyteInputsComplete) {
   // No timing assertion: the test proves these finish (a quadratic path would time out) and
   // round-trip. Throughput is measured by the benchmarks.
