@@ -80,5 +80,22 @@ TEST(Scanners, FastPathsGiveWayOnNonAscii) {
   }
 }
 
+TEST(Scanners, CjkShortcutMatchesTheTables) {
+  // The scanners walk U+4E00..U+9FFF without decoding, assuming each is Lo (letter, in both
+  // of o200k's case sets). Check that assumption against the generated Unicode 16 tables, and
+  // that the byte test recognizes exactly that range among all 3-byte characters.
+  for (std::uint32_t cp = 0x800; cp <= 0xFFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const std::uint8_t utf8[3] = {static_cast<std::uint8_t>(0xE0 | cp >> 12),
+                                  static_cast<std::uint8_t>(0x80 | ((cp >> 6) & 0x3F)),
+                                  static_cast<std::uint8_t>(0x80 | (cp & 0x3F))};
+    const bool in_block = cp >= 0x4E00 && cp <= 0x9FFF;
+    ASSERT_EQ(unicode::is_cjk_unified(utf8), in_block) << std::hex << cp;
+    if (in_block) {
+      ASSERT_EQ(unicode::flags_of(cp), unicode::kCjkUnifiedFlags) << std::hex << cp;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tokcount::pretok

@@ -58,6 +58,10 @@ TOKCOUNT_ALWAYS_INLINE std::size_t run_end(const std::uint8_t* s, std::size_t po
       ++pos;
       continue;
     }
+    if ((mask & unicode::kCjkUnifiedFlags) && unicode::is_cjk_unified(s + pos)) {
+      pos += 3;
+      continue;
+    }
     const auto c = char_at(s + pos);
     if (!(c.flags & mask)) break;
     pos += c.len;
@@ -397,6 +401,11 @@ namespace o200k_detail {
 inline std::size_t upper_then_lower(const std::uint8_t* s, std::size_t pos, std::size_t n) noexcept {
   std::size_t last_lower_end = kNone;
   while (pos < n) {
+    if (unicode::is_cjk_unified(s + pos)) {  // Lo: in both sets
+      pos += 3;
+      last_lower_end = pos;
+      continue;
+    }
     const auto c = char_at(s + pos);
     if (!(c.flags & kUpperSet)) {
       if (c.flags & kLowerSet) return run_end(s, pos, n, kLowerSet);

@@ -50,4 +50,14 @@ TOKCOUNT_ALWAYS_INLINE Char char_at(const std::uint8_t* p) noexcept {
   return {cp, len, flags_of(cp)};
 }
 
+// U+4E00..U+9FFF, the CJK Unified Ideographs block, is entirely assigned and entirely Lo in
+// Unicode 16 (tests/cpp/test_scanners.cpp checks it against the generated tables), so a run of
+// Chinese can be walked three bytes at a time without decoding. `p` is at a character start
+// of valid UTF-8, so p[1] exists whenever p[0] is a lead byte.
+inline constexpr std::uint8_t kCjkUnifiedFlags = kLetter | kUpperSet | kLowerSet;
+TOKCOUNT_ALWAYS_INLINE bool is_cjk_unified(const std::uint8_t* p) noexcept {
+  const std::uint8_t b0 = p[0];
+  return static_cast<std::uint8_t>(b0 - 0xE5) <= 0xE9 - 0xE5 || (b0 == 0xE4 && p[1] >= 0xB8);
+}
+
 }  // namespace tokcount::unicode
