@@ -8,6 +8,14 @@ binary; another compiler or flags give other counts, so the baseline records the
 comparison across compilers is flagged.
 
     callgrind.py [--bytes N] [--update] [--threshold PCT]
+    callgrind.py --vs-tiktoken PYTHON [--kinds gen_en,...] [--encodings o200k_base]
+
+--vs-tiktoken also counts pip tiktoken's instructions on the same generated inputs (PYTHON is
+an interpreter with tiktoken 0.14 installed; it runs offline on bpe_data/ through
+tools/tiktoken_cache.py). tiktoken runs inside Python, so its count is the difference between
+a run that encodes the input and a run that encodes nothing (interpreter start-up, import and
+vocabulary loading cancel out). Instructions are not time (memory stalls and IPC differ), but
+the ratio needs no quiet machine and is the same on every run.
 """
 
 from __future__ import annotations
@@ -56,6 +64,54 @@ def run_workload(driver: Path, out_dir: Path, encodings: str, nbytes: int) -> di
     return {k: (sizes[k][0], sizes[k][1], counts[k]) for k in sizes}
 
 
+TIKTOKEN_SCRIPT = """
+import sys, tiktoken
+enc = tiktoken.get_encoding(sys.argv[2])
+text = open(sys.argv[1], encoding="utf-8").read()
+enc.encode_ordinary("warm up")
+print(len(enc.encode_ordinary(text)))
+"""
+
+
+def callgrind_total(argv: list[str], out_file: Path, env: dict | None = None) -> int:
+    r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", *argv],
+                       capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise SystemExit(f"valgrind failed on {argv}:\n{r.stderr[-2000:]}")
+    m = re.search(r"^(?:summary|totals): (\d+)", out_file.read_text(errors="replace"), re.M)
+    if not m:
+        raise SystemExit(f"no callgrind total in {out_file}")
+    return int(m.group(1))
+
+
+def vs_tiktoken(python: str, driver: Path, results: dict, kinds: list[str], encodings: list[str], nbytes: int,
+                work: Path) -> None:
+    import os
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / "tiktoken-cache"
+    subprocess.run([sys.executable, str(REPO / "tools" / "tiktoken_cache.py"), str(cache)], check=True,
+                   capture_output=True)
+    env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(cache))
+    script = work / "tiktoken_encode.py"
+    script.write_text(TIKTOKEN_SCRIPT)
+    empty = work / "empty.txt"
+    empty.write_text("")
+    print(f"\ntiktoken (encode_ordinary, {python}) against tokcount (encode), instructions per byte:")
+    print(f"{'input':32} {'tokcount':>10} {'tiktoken':>10} {'ratio':>8}")
+    for enc in encodings:
+        floor = callgrind_total([python, str(script), str(empty), enc], work / "cg.tiktoken.empty", env)
+        for kind in kinds:
+            label = f"{enc}/{kind}"
+            if label not in results:
+                continue
+            text = work / f"{kind}.txt"
+            subprocess.run([str(driver), "gen", kind, str(nbytes), "-o", str(text)], check=True)
+            total = callgrind_total([python, str(script), str(text), enc], work / f"cg.tiktoken.{kind}", env)
+            nb, _tokens, ours = results[label]
+            theirs = (total - floor) / nb
+            print(f"{label:32} {ours / nb:10.2f} {theirs:10.2f} {theirs / (ours / nb):7.1f}x")
+
+
 def read_baseline() -> tuple[dict[str, str], dict[str, tuple[int, int]]]:
     meta, rows = {}, {}
     if not BASELINE.exists():
@@ -88,6 +144,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--encodings", default=None, help="default: the baseline's, else cl100k_base,o200k_base")
     p.add_argument("--threshold", type=float, default=2.0, help="percent more instructions that fails (default 2)")
     p.add_argument("--update", action="store_true", help="write the results as the new baseline")
+    p.add_argument("--vs-tiktoken", metavar="PYTHON", help="also count tiktoken's instructions (see above)")
+    p.add_argument("--kinds", default="gen_en,gen_code,gen_zh,gen_ru,gen_de",
+                   help="inputs for --vs-tiktoken (default: the corpus-like kinds)")
     a = p.parse_args(argv)
     meta, base = read_baseline()
     nbytes = a.bytes or int(meta.get("bytes", 262144))
@@ -118,6 +177,9 @@ def main(argv: list[str]) -> int:
     total_instr = sum(v[2] for v in results.values())
     total_bytes = sum(v[0] for v in results.values())
     print(f"{'all':32} {total_instr / total_bytes:11.2f}")
+    if a.vs_tiktoken:
+        vs_tiktoken(a.vs_tiktoken, build / "bench" / "tokcount_bench_driver", results, a.kinds.split(","),
+                    encodings.split(","), nbytes, REPO / "build" / "bench-work" / "callgrind-tiktoken")
     if a.update:
         write_baseline(results, comp, nbytes, encodings)
         print(f"baseline written: {BASELINE.relative_to(REPO)}")
