@@ -69,9 +69,13 @@ void Builder::text(std::string_view s, SegmentKind kind, Bucket bucket, const So
                    bool uncertain) {
   const std::size_t begin = result_.tokens.size();
   try {
-    EncodeOptions opts;
-    opts.disallowed_special = TokenSet::none();  // user text: special-token text is plain text
-    enc_.encode_into(s, opts, result_.tokens);
+    if (hook_ != nullptr && *hook_) {
+      (*hook_)(enc_, s, result_.tokens);
+    } else {
+      EncodeOptions opts;
+      opts.disallowed_special = TokenSet::none();  // user text: special-token text is plain text
+      enc_.encode_into(s, opts, result_.tokens);
+    }
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kInvalidUtf8) throw;
     throw Error(e.code(), (src.path.empty() ? std::string("text") : src.path) + ": " + e.what(), e.byte_offset());

@@ -43,6 +43,9 @@ class Builder {
                  std::string_view rule, bool uncertain);
   void image(std::size_t count, std::uint64_t hash, const Source& src, std::string_view rule, bool uncertain);
 
+  // Text pieces go through `hook` when set (it must outlive the builder).
+  void set_piece_hook(const PieceTokens* hook) noexcept { hook_ = hook; }
+
   const Encoding& encoding() const noexcept { return enc_; }
   Result& result() noexcept { return result_; }
   // Finalizes counts and flags.
@@ -54,6 +57,7 @@ class Builder {
   MessageBreakdown& row();
 
   const Encoding& enc_;
+  const PieceTokens* hook_ = nullptr;
   Result result_;
   int current_row_ = -1;
 };

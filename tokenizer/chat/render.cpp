@@ -240,6 +240,7 @@ std::string response_format_text(const ResponseFormat& rf) {
 Result render_chatml(const Request& req, const Options& opts, const ChatRules& rules, const std::string& model) {
   const EncodingPtr enc = Encoding::get(rules.encoding);
   Builder b(*enc);
+  b.set_piece_hook(&opts.piece_tokens);
   const FormatIds fmt = format_ids(rules.encoding);
   const bool v0 = rules.format == ChatFormat::kChatMl0301;
   const bool mu = rules.message_rules_uncertain;

@@ -142,6 +142,11 @@ struct HarmonyDefaults {
   std::string reasoning_effort = "medium";             // when the request gives none
 };
 
+// Tokens of one text piece appended to `out` (encode_ordinary semantics: special-token text is
+// plain text). A hook lets a caller memoize pieces across renders (cache::TokenCache); it must
+// return exactly what `encoding` would.
+using PieceTokens = std::function<void(const Encoding& encoding, std::string_view text, std::vector<Rank>& out)>;
+
 struct Options {
   std::string model;     // overrides Request::model when not empty
   std::string encoding;  // explicit fallback encoding for a model tiktoken does not know
@@ -149,6 +154,7 @@ struct Options {
   // Sizes of remote images (data URLs are measured). Returning nullopt = unknown.
   std::function<std::optional<ImageSize>(std::string_view url)> image_size;
   HarmonyDefaults harmony;
+  PieceTokens piece_tokens;  // optional memo for the ChatML layouts' text pieces
 };
 
 // ---- result -------------------------------------------------------------------------------
