@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cmath>
@@ -729,19 +730,54 @@ Prediction Simulator::add(double ts, const Prompt& prompt_in, const std::optiona
 }
 
 Prediction Simulator::add_log_line(std::string_view line) {
-  const chat::detail::Json doc = chat::detail::parse_json(line, "log line");
-  chat::detail::as_object(doc, "$");
-  const chat::detail::Json* ts = chat::detail::find(doc, "ts");
-  if (ts == nullptr || !ts->is_number()) chat::detail::shape_error("$.ts", "expected a number (unix seconds)");
-  const chat::detail::Json* req = chat::detail::find(doc, "request");
-  if (req == nullptr || !req->is_object()) chat::detail::shape_error("$.request", "expected the request body object");
-  Prompt p = prepare(req->dump(), impl_->opt.prepare);
-  if (const chat::detail::Json* s = chat::detail::find(doc, "scope"); s != nullptr && s->is_string()) p.params.scope = s->get<std::string>();
-  std::optional<Observed> obs;
-  if (const chat::detail::Json* u = chat::detail::find(doc, "usage"); u != nullptr && u->is_object()) obs = parse_usage(u->dump());
+  // simdjson finds the fields and hands back the request's raw bytes, so the body is parsed
+  // once (by prepare) instead of parsed, re-serialized and parsed again.
+  thread_local simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(line);
+  double ts = 0;
+  bool have_ts = false;
+  std::string_view request, usage, scope;
   std::optional<double> start;
-  if (const chat::detail::Json* r = chat::detail::find(doc, "response_start"); r != nullptr && r->is_number()) start = r->get<double>();
-  return add(ts->get<double>(), p, obs, start);
+  try {
+    simdjson::ondemand::document doc = parser.iterate(padded);
+    simdjson::ondemand::object obj = doc.get_object();
+    for (auto field : obj) {
+      const std::string_view key = field.unescaped_key();
+      simdjson::ondemand::value v = field.value();
+      if (key == "ts") {
+        double d = 0;
+        if (v.get_double().get(d) != simdjson::SUCCESS)
+          chat::detail::shape_error("$.ts", "expected a number (unix seconds)");
+        ts = d;
+        have_ts = true;
+      } else if (key == "request") {
+        if (v.type() != simdjson::ondemand::json_type::object)
+          chat::detail::shape_error("$.request", "expected the request body object");
+        simdjson::ondemand::object o = v.get_object();
+        request = o.raw_json();
+      } else if (key == "usage") {
+        if (v.type() == simdjson::ondemand::json_type::object) {
+          simdjson::ondemand::object o = v.get_object();
+          usage = o.raw_json();
+        }
+      } else if (key == "response_start") {
+        double d = 0;
+        if (v.get_double().get(d) == simdjson::SUCCESS) start = d;
+      } else if (key == "scope") {
+        std::string_view sv;
+        if (v.get_string().get(sv) == simdjson::SUCCESS) scope = sv;
+      }
+    }
+  } catch (const simdjson::simdjson_error& e) {
+    throw Error(ErrorCode::kParseError, std::string("log line: malformed JSON: ") + e.what());
+  }
+  if (!have_ts) chat::detail::shape_error("$.ts", "expected a number (unix seconds)");
+  if (request.empty()) chat::detail::shape_error("$.request", "expected the request body object");
+  Prompt p = prepare(request, impl_->opt.prepare);
+  p.params.scope = std::string(scope);
+  std::optional<Observed> obs;
+  if (!usage.empty()) obs = parse_usage(usage);
+  return add(ts, p, obs, start);
 }
 
 Summary Simulator::summary() const {

@@ -45,3 +45,10 @@ std::string serde_json_compact(const Json& v);
 std::string js_to_string(const Json& v);
 
 }  // namespace tokcount::chat::detail
+namespace tokcount::chat {
+struct Request;
+namespace detail {
+// parse_request on a document already parsed (the cache module parses a body once).
+Request parse_request_doc(const Json& doc);
+}  // namespace detail
+}  // namespace tokcount::chat

@@ -155,8 +155,9 @@ ToolChoice parse_tool_choice(const Json& v, const std::string& path, bool legacy
 
 }  // namespace
 
-Request parse_request(std::string_view body) {
-  const Json doc = detail::parse_json(body, "request");
+Request parse_request(std::string_view body) { return detail::parse_request_doc(detail::parse_json(body, "request")); }
+
+Request detail::parse_request_doc(const Json& doc) {
   const Json& root = as_object(doc, "$");
   Request r;
   if (auto model = opt_string(root, "model", "$")) r.model = *model;

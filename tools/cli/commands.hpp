@@ -95,4 +95,23 @@ struct ChatArgs {
 CLI::App* add_chat_command(CLI::App& app, ChatArgs& args);
 int run_chat(const ChatArgs& args);
 
+struct CacheArgs {
+  std::string path = "-";
+  std::string provider;
+  std::size_t capacity = 0;
+  std::size_t block_size = 0;
+  std::string prices;
+  bool summary_only = false;
+  bool no_explain = false;
+  std::string diff_a, diff_b;
+  std::string fp_path = "-";
+  std::string fp_mode = "xxh3";
+  std::size_t fp_block_size = 0;
+  std::string vllm_seed = "0";
+  CLI::App* diff_cmd = nullptr;
+  CLI::App* fp_cmd = nullptr;
+};
+CLI::App* add_cache_command(CLI::App& app, CacheArgs& args);
+int run_cache(const CacheArgs& args);
+
 }  // namespace tokcount::cli

@@ -53,6 +53,7 @@ int run(int argc, char** argv) {
   LintArgs lint_args;
   SseArgs sse_args;
   ChatArgs chat_args;
+  CacheArgs cache_args;
   bool long_list = false;
   CLI::App* count = add_count_command(app, count_args);
   CLI::App* encode = add_encode_command(app, encode_args);
@@ -60,6 +61,7 @@ int run(int argc, char** argv) {
   CLI::App* lint = add_lint_command(app, lint_args);
   CLI::App* sse = add_sse_command(app, sse_args);
   CLI::App* chat = add_chat_command(app, chat_args);
+  CLI::App* cache_cmd = add_cache_command(app, cache_args);
   CLI::App* encodings = app.add_subcommand("encodings", "List the built-in encodings");
   encodings->add_flag("-l,--long", long_list, "Also show vocabulary size, special tokens and pre-tokenizer");
   CLI::App* version = app.add_subcommand("version", "Print the version and Unicode version");
@@ -82,6 +84,7 @@ int run(int argc, char** argv) {
   if (lint->parsed()) return run_lint(lint_args);
   if (sse->parsed()) return run_sse(sse_args);
   if (chat->parsed()) return run_chat(chat_args);
+  if (cache_cmd->parsed()) return run_cache(cache_args);
   if (encodings->parsed()) {
     print_encodings(long_list);
     return kExitOk;

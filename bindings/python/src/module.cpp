@@ -500,6 +500,7 @@ void raise_error(const Error& e) { ::raise_error(e); }
 
 // Feature modules (bindings/python/src/<feature>_bindings.cpp).
 void register_chat(py::module_& m);
+void register_cache(py::module_& m);  // cache_bindings.cpp
 
 // Free-threaded CPython: every method is safe without the GIL (the encoding is immutable; the
 // lazily built index is guarded by std::call_once).
@@ -747,4 +748,5 @@ CoreBPE(encoder: dict[bytes, int], special_tokens_encoder: dict[str, int], patte
                          [](py::handle allowed, py::handle disallowed) { return options_of(allowed, disallowed); },
                      });
   register_chat(m);
+  register_cache(m);
 }

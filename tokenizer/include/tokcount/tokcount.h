@@ -528,6 +528,48 @@ TOKCOUNT_API tokcount_status tokcount_chat_cost(const tokcount_chat_result* resu
                                                 const char** out_currency, double* out_prompt,
                                                 double* out_worst_case, int* out_exceeds);
 
+/* ---- Prompt cache: fingerprints, diffs, hit prediction (tokcount/cache.hpp) --------------
+ * JSON in, JSON out (the shapes `tokcount cache` prints); every output goes into a caller
+ * buffer (no NUL appended) with TOKCOUNT_BUFFER_TOO_SMALL and the needed size in *out_len.
+ * provider: NULL/0 = detected from the body, else "openai", "anthropic", "vllm", "sglang". */
+
+/* The first divergence between an earlier request body `a` and a later one `b`, and the
+ * reason codes (tokcount cache diff). */
+TOKCOUNT_API tokcount_status tokcount_cache_diff(const char* a, size_t a_len, const char* b, size_t b_len,
+                                                 const char* provider, size_t provider_len, char* out,
+                                                 size_t capacity, size_t* out_len);
+/* Block hashes of a request body's rendered tokens. mode: NULL/0 or "xxh3", "sglang",
+ * "vllm_sha256_cbor"; block_size 0 = the mode's default; vllm_seed NULL/0 = "0". */
+TOKCOUNT_API tokcount_status tokcount_cache_fingerprint(const char* body, size_t len, const char* mode,
+                                                        size_t mode_len, size_t block_size,
+                                                        const char* vllm_seed, size_t vllm_seed_len,
+                                                        char* out, size_t capacity, size_t* out_len);
+/* The same over token ids a server produced itself (no normalized fingerprint). */
+TOKCOUNT_API tokcount_status tokcount_cache_fingerprint_tokens(const uint32_t* tokens, size_t count,
+                                                               const char* mode, size_t mode_len,
+                                                               size_t block_size, const char* vllm_seed,
+                                                               size_t vllm_seed_len, char* out,
+                                                               size_t capacity, size_t* out_len);
+
+/* A cache simulator replaying log lines in time order. Not thread-safe; free with
+ * tokcount_cache_sim_free(). capacity_tokens / block_size: vLLM / SGLang LRU (0 = defaults). */
+typedef struct tokcount_cache_sim tokcount_cache_sim;
+TOKCOUNT_API tokcount_status tokcount_cache_sim_new(const char* provider, size_t provider_len,
+                                                    size_t capacity_tokens, size_t block_size,
+                                                    tokcount_cache_sim** out);
+/* Replays one line {"ts":..., "request":{...}, "usage":{...}?} and writes its prediction JSON.
+ * The line counts even when the buffer is too small: fetch the JSON with
+ * tokcount_cache_sim_last(). A malformed line is TOKCOUNT_PARSE_ERROR / INVALID_ARGUMENT and
+ * counted in the summary's errors. */
+TOKCOUNT_API tokcount_status tokcount_cache_sim_add(tokcount_cache_sim* sim, const char* line, size_t len,
+                                                    char* out, size_t capacity, size_t* out_len);
+TOKCOUNT_API tokcount_status tokcount_cache_sim_last(const tokcount_cache_sim* sim, char* out,
+                                                     size_t capacity, size_t* out_len);
+/* The summary JSON (hit rate, tokens and money saved, top miss causes, calibration). */
+TOKCOUNT_API tokcount_status tokcount_cache_sim_summary(const tokcount_cache_sim* sim, char* out,
+                                                        size_t capacity, size_t* out_len);
+TOKCOUNT_API void tokcount_cache_sim_free(tokcount_cache_sim* sim);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
