@@ -161,7 +161,105 @@ def test_color_and_list_rules():
         assert b"\x1b[" not in run("lint", "--no-config", f, rc=1).stdout  # not a terminal
     out = run("lint", "--list-rules", rc=0).stdout.decode()
     assert out.count("\nPC0") + out.startswith("PC0") == 30, out
-    assert "PC006  TOOL_ORDER_UNSTABLE" in out and "planned" in out
+    lines = {l.split()[0]: l for l in out.splitlines() if l.startswith("PC0")}
+    assert lines["PC006"].rstrip().endswith(" log"), lines["PC006"]
+    assert lines["PC022"].rstrip().endswith(" request,log"), lines["PC022"]  # logs: every request
+    assert lines["PC001"].rstrip().endswith("text,request,log"), lines["PC001"]
+    assert "planned" not in out
+
+
+# ---- request bodies and logs ------------------------------------------------------------------
+
+REQUESTS = os.path.join(FIXTURES, "requests")
+
+
+def test_clean_request_and_log_fixtures_exit_0():
+    for name in ("clean_openai.json", "clean_anthropic.json", "clean_conversation.jsonl"):
+        p = run("lint", "--no-config", "--format", "json", os.path.join(REQUESTS, name), rc=0)
+        doc = json.loads(p.stdout)
+        assert doc["findings"] == [], (name, doc["findings"])
+        kind = doc["files"][0]["kind"]
+        assert kind == ("log" if name.endswith(".jsonl") else "request"), (name, kind)
+
+
+def test_request_findings_carry_json_paths():
+    p = run("lint", "--no-config", "--format", "json", os.path.join(REQUESTS, "defects_openai.json"), rc=1)
+    fs = findings(p)
+    by_rule = {}
+    for f in fs:
+        by_rule.setdefault(f["rule"], []).append(f)
+    for rule in ("PC001", "PC011", "PC016", "PC007", "PC027", "PC028"):
+        assert rule in by_rule, (rule, sorted(by_rule))
+    ts = by_rule["PC001"][0]
+    assert ts["json_path"] == "$.messages[0].content" and (ts["line"], ts["column"]) == (2, 15), ts
+    assert ts["fixable"] is False and ts["record"] is None
+    assert by_rule["PC016"][0]["json_path"] == "$.tools[0].function.description"
+    assert by_rule["PC007"][0]["json_path"] == "$.tools[1].function.parameters.properties.reason"
+    text = run("lint", "--no-config", os.path.join(REQUESTS, "defects_openai.json"), rc=1).stdout.decode()
+    assert "defects_openai.json:$.messages[0].content:2:15: error PC001" in text, text
+
+
+def test_anthropic_breakpoint_findings():
+    fs = findings(run("lint", "--no-config", "--format", "json", os.path.join(REQUESTS, "defects_anthropic.json"), rc=1))
+    rules = sorted({f["rule"] for f in fs})
+    assert {"PC003", "PC020", "PC022"} <= set(rules), rules
+    assert all(f["tokens_estimated"] if "tokens_estimated" in f else True for f in fs)
+    pc022 = [f["message"] for f in fs if f["rule"] == "PC022"]
+    assert any("6 cache breakpoints" in m for m in pc022) and any("1h breakpoint after a 5m" in m for m in pc022), pc022
+
+
+def test_log_findings_carry_record_and_sarif():
+    with tempdir() as d:
+        with open(os.path.join(REQUESTS, "clean_conversation.jsonl")) as f:
+            lines = [json.loads(l) for l in f if l.strip()]
+        lines[2]["ts"] = lines[1]["ts"] + 30 * 60  # a 30-minute gap before the third request
+        lines[2]["first_token_ts"] = lines[2]["ts"] + 1
+        for l in lines[3:]:
+            l["ts"] += 30 * 60
+            l["first_token_ts"] += 30 * 60
+        log = write(os.path.join(d, "traffic.jsonl"), "".join(json.dumps(l) + "\n" for l in lines))
+        fs = findings(run("lint", "--no-config", "--format", "json", "--fail-on", "error", log, rc=0))
+        gap = [f for f in fs if f["rule"] == "PC029"]
+        assert len(gap) == 1 and gap[0]["record"] == 3 and gap[0]["json_path"] == "$.ts", fs
+        text = run("lint", "--no-config", log, rc=0).stdout.decode()  # PC029 is info: below --fail-on warn
+        assert "traffic.jsonl:3:$.ts: info PC029" in text, text
+        sarif = json.loads(run("lint", "--no-config", "--format", "sarif", log, rc=0).stdout)
+        res = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "PC029"][0]
+        loc = res["locations"][0]
+        assert loc["physicalLocation"]["region"]["startLine"] == 3, loc
+        assert loc["logicalLocations"][0]["fullyQualifiedName"] == "$.ts", loc
+
+
+def test_input_option_and_stdin_detection():
+    with open(os.path.join(REQUESTS, "defects_openai.json"), "rb") as f:
+        body = f.read()
+    with tempdir() as d:
+        odd = write(os.path.join(d, "request.body"), body)
+        # By extension a .body file is text; --input request reads it as a request.
+        fs = findings(run("lint", "--no-config", "--format", "json", "--input", "request", odd, rc=1))
+        assert any(f["json_path"] == "$.messages[0].content" for f in fs), fs
+    fs = findings(run("lint", "--no-config", "--format", "json", "-", input=body, rc=1))
+    assert any(f["rule"] == "PC027" for f in fs), fs  # stdin: detected as a request
+
+
+def test_request_input_errors_exit_2():
+    with tempdir() as d:
+        bad = write(os.path.join(d, "bad.json"), '{"messages": [')
+        p = run("lint", "--no-config", bad, rc=2)
+        assert b"bad.json" in p.stdout + p.stderr
+        badlog = write(os.path.join(d, "bad.jsonl"), '{"ts": 1, "request": {"messages": []}}\nnot json\n')
+        p = run("lint", "--no-config", badlog, rc=2)
+        assert b"line 2" in p.stdout + p.stderr, p.stdout + p.stderr
+
+
+def test_fix_leaves_json_inputs_alone():
+    with open(os.path.join(REQUESTS, "defects_openai.json"), "rb") as f:
+        body = f.read()
+    with tempdir() as d:
+        path = write(os.path.join(d, "r.json"), body)
+        run("lint", "--no-config", "--fix", path, rc=1)
+        with open(path, "rb") as f:
+            assert f.read() == body
 
 
 if __name__ == "__main__":

@@ -130,3 +130,27 @@ def test_sarif_from_cli_with_fixes_and_input_errors_is_schema_valid(tmp_path):
     assert run["invocations"][0]["executionSuccessful"] is False
     assert "invalid UTF-8" in run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
     assert any("fixes" in r for r in run["results"])
+
+
+def test_lint_request_and_log_inputs():
+    requests = FIXTURES / "requests"
+    body = (requests / "defects_openai.json").read_text(encoding="utf-8")
+    r = tokcount.lint(body, input="request")
+    assert r.kind == "request" and r.requests == 1
+    ts = next(f for f in r if f.rule == "PC001")
+    assert (ts.json_path, ts.line, ts.column, ts.record, ts.fixable) == ("$.messages[0].content", 2, 15, None, False)
+    assert tokcount.lint(body, input="auto").kind == "request"
+    log = tokcount.lint((requests / "clean_conversation.jsonl").read_text(encoding="utf-8"), input="log")
+    assert log.kind == "log" and log.requests == 5 and len(log) == 0
+    # SARIF for a request is schema-valid and names the JSON path as a logical location.
+    doc = _assert_valid_sarif(r.to_sarif())
+    logical = [loc["logicalLocations"][0]["fullyQualifiedName"] for res in doc["runs"][0]["results"]
+               for loc in res["locations"] if "logicalLocations" in loc]
+    assert "$.messages[0].content" in logical
+    with pytest.raises(ValueError):
+        tokcount.lint('{"messages": [', input="request")
+    with pytest.raises(ValueError):
+        tokcount.lint("x", input="yaml")
+    rs = {x.rule: x for x in rules()}
+    assert rs["PC006"].implemented_for_logs and not rs["PC006"].implemented_for_requests
+    assert rs["PC022"].implemented_for_requests

@@ -56,6 +56,41 @@ tokcount_status tokcount_lint_text(const char* text, size_t len, const char* mod
   });
 }
 
+tokcount_status tokcount_lint_input(const char* data, size_t len, int kind, const char* model, size_t model_len,
+                                    const char* config_toml, size_t config_len, tokcount_lint_result** out) {
+  if (out != nullptr) *out = nullptr;
+  return guarded([&] {
+    tokcount_lint_result** dest = &out_arg(out, "output pointer is NULL");
+    const std::string_view t = text_arg(data, len, "data is NULL");
+    lint::InputKind k = lint::InputKind::kAuto;
+    switch (kind) {
+      case TOKCOUNT_LINT_INPUT_AUTO: k = lint::InputKind::kAuto; break;
+      case TOKCOUNT_LINT_INPUT_TEXT: k = lint::InputKind::kText; break;
+      case TOKCOUNT_LINT_INPUT_REQUEST: k = lint::InputKind::kRequest; break;
+      case TOKCOUNT_LINT_INPUT_LOG: k = lint::InputKind::kLog; break;
+      default: invalid("unknown lint input kind");
+    }
+    auto holder = std::make_unique<tokcount_lint_result>();
+    holder->config = config_arg(config_toml, config_len, model, model_len);
+    const lint::Linter linter(holder->config);
+    holder->result = linter.lint_input(t, k);
+    *dest = holder.release();
+    return TOKCOUNT_OK;
+  });
+}
+
+tokcount_status tokcount_lint_result_location(const tokcount_lint_result* result, size_t index,
+                                              const char** out_json_path, size_t* out_record) {
+  return guarded([&] {
+    const tokcount_lint_result& r = result_arg(result);
+    if (index >= r.result.findings.size()) invalid("finding index out of range");
+    const lint::Finding& x = r.result.findings[index];
+    if (out_json_path != nullptr) *out_json_path = x.location.json_path.c_str();
+    if (out_record != nullptr) *out_record = x.location.record;
+    return TOKCOUNT_OK;
+  });
+}
+
 tokcount_status tokcount_lint_result_count(const tokcount_lint_result* result, size_t* out_count) {
   return guarded([&] {
     const tokcount_lint_result& r = result_arg(result);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -77,6 +78,24 @@ struct DetectContext {
 void detect_whitespace(const TextView& view, const DetectContext& ctx, std::vector<RawFinding>& out);
 void detect_unicode(const TextView& view, const DetectContext& ctx, std::vector<RawFinding>& out);
 void detect_dynamic(const TextView& view, const DetectContext& ctx, std::vector<RawFinding>& out);
+
+// ---- the engine (linter.cpp) -----------------------------------------------------------------
+// How a front end that rendered the whole prompt counts tokens: per segment, the cacheable
+// tokens after it to the end of the cacheable region; the region's total; the model whose
+// cache minimum PC019 uses.
+struct TokenPlan {
+  std::vector<std::size_t> after;
+  std::size_t total = 0;
+  std::string model;
+  bool estimated = false;
+  bool skip_pc019 = false;  // the front end judges PC019 itself
+  const RuleMask* only = nullptr;  // non-null: only these rules (and the configured ones)
+};
+// Lints the cacheable segments with the rules implemented for `scope` (plan: nullptr counts
+// the segments' own tokens), then sorts the findings.
+Result lint_segments(const Linter& linter, std::span<const Segment> segments, const TokenPlan* plan, unsigned scope);
+void sort_findings(std::vector<Finding>& findings);
+RuleMask enabled_rules(const Config& config, unsigned scope);
 
 // ---- characters (unicode_rules.cpp) --------------------------------------------------------
 // Decodes the code point at text[pos] (valid UTF-8 assumed); `len` receives its byte length.

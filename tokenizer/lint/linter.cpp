@@ -185,28 +185,45 @@ Result Linter::lint_text(std::string_view text) const {
 }
 
 Result Linter::lint(std::span<const Segment> segments) const {
+  return detail::lint_segments(*this, segments, nullptr, kScopeText | kScopeRequest);
+}
+
+namespace detail {
+
+Result lint_segments(const Linter& linter, std::span<const Segment> segments, const TokenPlan* plan, unsigned scope) {
+  const Config& config = linter.config();
+  const Encoding* enc = &linter.encoding();
+  const bool estimated = linter.tokens_estimated() || (plan != nullptr && plan->estimated);
   for (const Segment& s : segments) check_utf8(s);
-  const detail::RuleMask mask = enabled_mask(config_, kScopeText | kScopeRequest);
-  const detail::DetectContext ctx{mask, *encoding_};
+  detail::RuleMask mask = enabled_mask(config, scope);
+  if (plan != nullptr && plan->only != nullptr)
+    for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = mask[i] && (*plan->only)[i];
+  const detail::DetectContext ctx{mask, *enc};
   const auto catalog = rules();
 
   Result result;
-  result.encoding = encoding_->name();
-  result.tokens_estimated = tokens_estimated_;
+  result.encoding = enc->name();
+  result.tokens_estimated = estimated;
 
   // Tokens of each cacheable segment; risk counts to the end of the cacheable region.
   std::vector<TokenIndex> tokens(segments.size());
   std::vector<std::size_t> after(segments.size() + 1, 0);  // cacheable tokens in later segments
   for (std::size_t i = 0; i < segments.size(); ++i)
-    if (segments[i].cacheable) tokens[i] = index_tokens(*encoding_, segments[i].text);
+    if (segments[i].cacheable) tokens[i] = index_tokens(*enc, segments[i].text);
   for (std::size_t i = segments.size(); i-- > 0;) after[i] = after[i + 1] + tokens[i].ends.size();
   result.cacheable_tokens = after[0];
+  // A rendered request knows better: what follows each segment is the rest of the rendered
+  // prompt (wrappers, history, other blocks), not only the later linted strings.
+  if (plan != nullptr) {
+    for (std::size_t i = 0; i < segments.size(); ++i) after[i + 1] = i < plan->after.size() ? plan->after[i] : 0;
+    result.cacheable_tokens = plan->total;
+  }
 
   auto add = [&](std::size_t seg, const TextView& view, ColumnCursor& starts, ColumnCursor& ends, RawFinding&& raw) {
     const RuleInfo& rule = catalog[static_cast<std::size_t>(raw.rule)];
     Finding f;
     f.rule = &rule;
-    f.severity = config_.severity(rule);
+    f.severity = config.severity(rule);
     f.message = std::move(raw.message);
     Location& loc = f.location;
     loc.segment = seg;
@@ -272,30 +289,42 @@ Result Linter::lint(std::span<const Segment> segments) const {
   }
 
   // PC019: the whole cacheable region is below the model's minimum.
-  if (mask[detail::kPC019] && first_cacheable < segments.size() && result.cacheable_tokens > 0) {
-    const CacheMinimum min = cache_minimum_for_model(config_.model);
-    const std::size_t minimum = config_.min_cacheable_tokens.value_or(min.tokens);
+  const std::string& minimum_model = plan != nullptr && !plan->model.empty() ? plan->model : config.model;
+  if (mask[detail::kPC019] && (plan == nullptr || !plan->skip_pc019) && first_cacheable < segments.size() &&
+      result.cacheable_tokens > 0) {
+    const CacheMinimum min = cache_minimum_for_model(minimum_model);
+    const std::size_t minimum = config.min_cacheable_tokens.value_or(min.tokens);
     if (result.cacheable_tokens < minimum) {
       const TextView view(segments[first_cacheable].text);
       ColumnCursor starts(view), ends(view);
       std::string msg = "the cacheable prefix is " + std::to_string(result.cacheable_tokens) + " tokens (" +
-                        encoding_->name() + (tokens_estimated_ ? ", estimated" : "") + "); " +
-                        (config_.min_cacheable_tokens ? std::string("the configured minimum is ")
-                                                      : config_.model + (min.known ? " caches" : " (assumed OpenAI) caches") +
+                        enc->name() + (estimated ? ", estimated" : "") + "); " +
+                        (config.min_cacheable_tokens ? std::string("the configured minimum is ")
+                                                      : minimum_model + (min.known ? " caches" : " (assumed OpenAI) caches") +
                                                             " only prefixes of ") +
                         std::to_string(minimum) + " tokens or more";
       add(first_cacheable, view, starts, ends, {detail::kPC019, 0, 0, std::move(msg), {}});
     }
   }
 
-  std::stable_sort(result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
+  sort_findings(result.findings);
+  return result;
+}
+
+void sort_findings(std::vector<Finding>& findings) {
+  std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     if (a.tokens_at_risk != b.tokens_at_risk) return a.tokens_at_risk > b.tokens_at_risk;
+    if (a.location.record != b.location.record) return a.location.record < b.location.record;
     if (a.location.segment != b.location.segment) return a.location.segment < b.location.segment;
     if (a.location.byte != b.location.byte) return a.location.byte < b.location.byte;
     return a.rule->id < b.rule->id;
   });
-  return result;
 }
+
+RuleMask enabled_rules(const Config& config, unsigned scope) { return enabled_mask(config, scope); }
+
+}  // namespace detail
+
 
 FixResult Linter::fix(std::span<const Segment> segments) const {
   for (const Segment& s : segments) check_utf8(s);

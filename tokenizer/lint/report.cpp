@@ -16,10 +16,13 @@ constexpr std::string_view kToolName = "tokcount lint";
 std::string display_path(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 
 // Input positions are reported as the user named them; the segment part only for requests.
+// Logs add the record's line; findings about a request as a whole have no line and column.
 std::string where(const FileReport& file, const Finding& f) {
   std::string s = display_path(file.path);
+  if (f.location.record != 0) s += ":" + std::to_string(f.location.record);
   if (!f.location.json_path.empty()) s += ":" + f.location.json_path;
-  s += ":" + std::to_string(f.location.line) + ":" + std::to_string(f.location.column);
+  if (f.location.segment != kNoSegment)
+    s += ":" + std::to_string(f.location.line) + ":" + std::to_string(f.location.column);
   return s;
 }
 
@@ -81,6 +84,7 @@ Json finding_json(const FileReport& file, const Finding& f) {
   j["length"] = f.location.length;
   j["segment"] = f.location.label;
   j["json_path"] = f.location.json_path.empty() ? Json(nullptr) : Json(f.location.json_path);
+  j["record"] = f.location.record == 0 ? Json(nullptr) : Json(f.location.record);
   j["message"] = f.message;
   j["excerpt"] = f.excerpt;
   j["tokens_at_risk"] = f.tokens_at_risk;
@@ -155,6 +159,8 @@ std::string format_json(std::span<const FileReport> files, const Config& config)
     if (!file.error.empty()) {
       in["error"] = file.error;
     } else {
+      in["kind"] = input_kind_name(file.result.kind);
+      if (file.result.kind == InputKind::kLog) in["requests"] = file.result.requests;
       in["encoding"] = file.result.encoding;
       in["tokens_estimated"] = file.result.tokens_estimated;
       in["cacheable_tokens"] = file.result.cacheable_tokens;
@@ -222,6 +228,7 @@ std::string format_sarif(std::span<const FileReport> files, const Config& config
         if (!f.excerpt.empty()) region["snippet"] = {{"text", f.excerpt}};
         physical["region"] = std::move(region);
       }
+      if (!file_region && f.location.record != 0) physical["region"] = {{"startLine", f.location.record}};
       Json location = {{"physicalLocation", std::move(physical)}};
       if (!file_region)
         location["logicalLocations"] = Json::array({{{"fullyQualifiedName", f.location.json_path}, {"kind", "member"}}});

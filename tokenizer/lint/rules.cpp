@@ -1,7 +1,8 @@
 // The rule catalog: PC001-PC030 with the IDs, names and default severities of the
 // prompt-cache spec (section 7), what each detects, why it costs cache hits, and the fix.
-// `implemented_scopes` says honestly which inputs this build can judge; request (kScopeRequest)
-// and log (kScopeLog) rules arrive with the chat-format parser and the cache simulator.
+// `implemented_scopes` says honestly which inputs this build can judge: text files, request
+// bodies (lint/request*.cpp) and JSONL logs (lint/log*.cpp). PC024 in logs (sections swapped
+// between renders) is not detected; PC006 in one request (order from a map) is not knowable.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -58,28 +59,28 @@ constexpr std::array<RuleInfo, 30> kRules = {{
      "These change between turns, so the prefix behind them changes between turns.",
      "Move them to a trailing reminder message after the stable prefix.",
      "https://github.com/jin-bo/agentao/pull/288"},
-    {"PC006", "TOOL_ORDER_UNSTABLE", E, R | L, 0, true, false,
+    {"PC006", "TOOL_ORDER_UNSTABLE", E, R | L, L, true, false,
      "the same tool set sent in a different order (map/set iteration, MCP list_tools, reconnect "
      "order)",
      "Tools are the first level of the prefix: any reorder invalidates everything after them.",
      "Sort tools by name (or keep a fixed registration order) after every change.",
      "https://github.com/openai/codex/pull/2611"},
-    {"PC007", "JSON_KEY_ORDER", E, R | L, 0, true, false,
+    {"PC007", "JSON_KEY_ORDER", E, R | L, R | L, true, false,
      "tool parameters, response schemas or tool_use inputs whose key order varies (Go maps, "
      "Swift dictionaries, Python sets)",
      "Same content, different bytes: the prefix no longer matches.",
      "Serialize canonically: recursive key sort, fixed separators, deterministic numbers.",
      kAnthropicGuide},
-    {"PC008", "TOOLSET_CHURN", E, L, 0, true, false, "tools added or removed per request or per turn",
+    {"PC008", "TOOLSET_CHURN", E, L, L, true, false, "tools added or removed per request or per turn",
      "The tool list is level 1 of the prefix; changing it invalidates everything.",
      "Send the full list every time; restrict with OpenAI allowed_tools / tool_choice, or "
      "Anthropic defer_loading with tool search.",
      kOpenAiCookbook},
-    {"PC009", "SCHEMA_CHURN", E, L, 0, true, false,
+    {"PC009", "SCHEMA_CHURN", E, L, L, true, false,
      "a structured-output schema that differs between requests that should share a prefix",
      "The schema is part of the prefix before the system message.",
      "Version the schema and keep it byte-stable.", kOpenAiGuide},
-    {"PC010", "PARAM_DRIFT", W, L, 0, true, false,
+    {"PC010", "PARAM_DRIFT", W, L, L, true, false,
      "tool_choice, thinking/effort, reasoning effort, speed, web search/citations, image detail, "
      "model or service tier changing within a conversation",
      "These invalidate the messages level of the cache (or more).",
@@ -134,21 +135,21 @@ constexpr std::array<RuleInfo, 30> kRules = {{
      "Lengthen the stable prefix (examples, reference text) or accept no caching; for a file "
      "that is only part of the prompt, disable PC019 for it in the config.",
      kOpenAiGuide},
-    {"PC020", "BREAKPOINT_ON_VOLATILE", E, R | L, 0, true, false,
+    {"PC020", "BREAKPOINT_ON_VOLATILE", E, R | L, R | L, true, false,
      "an Anthropic cache_control breakpoint (or automatic caching) on a block with volatile "
      "content",
      "The entry is keyed on content that changes: a write every time, never a read.",
      "Put the breakpoint on the last stable block; use explicit instead of automatic caching.",
      kAnthropicGuide},
-    {"PC021", "LOOKBACK_EXCEEDED", W, L, 0, true, false,
+    {"PC021", "LOOKBACK_EXCEEDED", W, L, L, true, false,
      "more than 19 positions between a breakpoint and the previous request's written entry",
      "Anthropic's backward walk stops after 20 positions.",
      "Add an intermediate breakpoint (at most 4 in total) near the old write.", kAnthropicGuide},
-    {"PC022", "BREAKPOINT_RULES", E, R, 0, true, false,
+    {"PC022", "BREAKPOINT_RULES", E, R, R, true, false,
      "more than 4 breakpoints, a 1 h entry after a 5 min entry, an automatic/explicit TTL clash",
      "The API answers 400, or billing is undefined.", "Fix the breakpoint count and order.",
      kAnthropicGuide},
-    {"PC023", "HISTORY_MUTATION", W, L, 0, true, false,
+    {"PC023", "HISTORY_MUTATION", W, L, L, true, false,
      "earlier turns edited or re-rendered, per-turn truncation, compaction, dropped reasoning "
      "items, re-sanitized tool parts",
      "Everything after the first edited byte is new to the cache.",
@@ -170,22 +171,22 @@ constexpr std::array<RuleInfo, 30> kRules = {{
      "would merge the value into the last static token",
      "BPE merges across the join, so the last static tokens change with the value.",
      "End static sections with a newline or a fixed delimiter before dynamic text.", "[INF]"},
-    {"PC027", "CACHE_KEY_GRANULARITY", W, R | L, 0, true, false,
+    {"PC027", "CACHE_KEY_GRANULARITY", W, R | L, R | L, true, false,
      "OpenAI: no prompt_cache_key on shared-prefix traffic, per-request keys, one key above "
      "~15 requests per minute",
      "Routing spreads or overflows the traffic across machines, each a cold cache.",
      "Use per-user, per-conversation or bucketed keys targeting <= 15 RPM each.", kOpenAiGuide},
-    {"PC028", "REASONING_VIA_CHAT", I, R | L, 0, true, false,
+    {"PC028", "REASONING_VIA_CHAT", I, R | L, R | L, true, false,
      "OpenAI reasoning models used through Chat Completions in multi-turn loops",
      "Reasoning tokens are dropped between turns.",
      "Use the Responses API with previous_response_id or encrypted reasoning items.",
      kOpenAiCookbook},
-    {"PC029", "TTL_MISMATCH", I, L, 0, true, false,
+    {"PC029", "TTL_MISMATCH", I, L, L, true, false,
      "gaps between same-prefix requests longer than the cache lifetime",
      "Entries expire and every return pays a new write.",
      "1 h TTL (Anthropic), 24h retention (OpenAI), keep-warm requests, or batch closer together.",
      kAnthropicGuide},
-    {"PC030", "CONCURRENT_FANOUT", I, L, 0, true, false,
+    {"PC030", "CONCURRENT_FANOUT", I, L, L, true, false,
      "parallel requests with the same new prefix sent before any response started",
      "A cache entry exists only once the first response begins.",
      "Send one request first, then fan out.", kAnthropicGuide},

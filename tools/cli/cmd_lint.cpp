@@ -30,7 +30,10 @@ constexpr const char* kConfigName = ".tokcount-lint.toml";
 
 constexpr const char* kLintFooter = R"(Inputs: files are linted whatever their name; directories are walked recursively for
 prompt files (.md .markdown .mdx .txt .prompt .tmpl .tpl .j2 .jinja .jinja2 .hbs .mustache
-.liquid), skipping hidden directories. '-' or no path reads stdin.
+.liquid), skipping hidden directories. '-' or no path reads stdin. A .json file is a request
+body (OpenAI Chat Completions or Anthropic Messages), a .jsonl file a request log (one
+{"ts": ..., "request": {...}} per line); --input overrides (stdin: detected from the content).
+Request and log findings are reported, never fixed.
 Config: --config FILE, else the nearest .tokcount-lint.toml in this directory or a parent.
 --fix rewrites files in place (temp file + rename, mode kept) for the mechanical rules
 (PC011 PC012 PC014 PC015 PC016 PC017) and reports what is left; with stdin it prints the
@@ -197,6 +200,17 @@ std::string unified_diff(const std::string& path, std::string_view before, std::
   return out;
 }
 
+// The kind of one input: --input, else the extension, else (stdin, other names) the content.
+lint::InputKind input_kind(const std::string& option, const std::string& path, std::string_view data) {
+  if (option != "auto") return *lint::parse_input_kind(option);
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext == ".json") return lint::InputKind::kRequest;
+  if (ext == ".jsonl" || ext == ".ndjson") return lint::InputKind::kLog;
+  if (path == "-") return lint::detect_input_kind(data);
+  return lint::InputKind::kText;
+}
+
 bool want_color(const std::string& mode) {
   if (mode == "always") return true;
   if (mode == "never") return false;
@@ -225,7 +239,11 @@ void print_rules(const lint::Config& config) {
     std::string scopes;
     if (r.implemented_scopes & lint::kScopeText) scopes += "text";
     if (r.implemented_scopes & lint::kScopeRequest) scopes += scopes.empty() ? "request" : ",request";
-    if (scopes.empty()) scopes = "planned (requests/logs)";
+    if (r.implemented_scopes & lint::kScopeLog) scopes += scopes.empty() ? "log" : ",log";
+    // Text and request rules also judge every request of a log.
+    if ((r.implemented_scopes & (lint::kScopeText | lint::kScopeRequest)) && !(r.implemented_scopes & lint::kScopeLog) &&
+        (r.implemented_scopes & lint::kScopeRequest))
+      scopes += ",log";
     std::string line = std::string(r.id) + "  " + std::string(r.name);
     line.resize(std::max<std::size_t>(line.size() + 1, 33), ' ');
     std::string sev = config.enabled(r) ? lint::severity_name(config.severity(r)) : "off";
@@ -238,7 +256,7 @@ void print_rules(const lint::Config& config) {
 }  // namespace
 
 CLI::App* add_lint_command(CLI::App& app, LintArgs& a) {
-  CLI::App* cmd = app.add_subcommand("lint", "Find what breaks prompt caching in prompt files and templates");
+  CLI::App* cmd = app.add_subcommand("lint", "Find what breaks prompt caching in prompt files, templates, request bodies and logs");
   cmd->add_option("paths", a.paths, "Prompt files or directories; '-' or nothing reads stdin")->type_name("PATH");
   cmd->add_option("-m,--model", a.model, "Model: its encoding counts tokens_at_risk, its cache minimum drives PC019 (default gpt-4o)");
   cmd->add_option("-e,--encoding", a.encoding, "Count tokens with this encoding instead of the model's")
@@ -259,6 +277,9 @@ CLI::App* add_lint_command(CLI::App& app, LintArgs& a) {
   cmd->add_option("--color", a.color, "Colour the text report")->check(CLI::IsMember({"auto", "always", "never"}))->default_str("auto");
   cmd->add_flag("--brief", a.brief, "Text report without the why/fix lines");
   cmd->add_flag("--list-rules", a.list_rules, "List the rules, their severity and where they apply, then exit");
+  cmd->add_option("--input", a.input, "What the inputs are (default: by extension, .json request, .jsonl log)")
+      ->check(CLI::IsMember({"auto", "text", "request", "log"}))
+      ->default_str("auto");
   cmd->footer(kLintFooter);
   return cmd;
 }
@@ -305,6 +326,19 @@ int run_lint(const LintArgs& a) {
       input.load(path);
       const lint::Linter linter(config.for_path(path));
       std::string text(input.view());
+      const lint::InputKind kind = input_kind(a.input, path, text);
+      if (kind != lint::InputKind::kText) {
+        // A JSON string's bytes in the file are its escaped form: its findings are reported,
+        // and the file is left as it is.
+        if (a.fix && path == "-") {
+          Output out;
+          out.write(text);
+          out.flush();
+        }
+        report.result = linter.lint_input(text, kind);
+        reports.push_back(std::move(report));
+        continue;
+      }
       if (a.fix || a.diff) {
         const lint::Segment seg{text, "file", "", true};
         const lint::FixResult fixed = linter.fix(std::span<const lint::Segment>(&seg, 1));

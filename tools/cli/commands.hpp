@@ -63,6 +63,7 @@ struct LintArgs {
   std::string color = "auto";
   bool brief = false;
   bool list_rules = false;
+  std::string input = "auto";
 };
 CLI::App* add_lint_command(CLI::App& app, LintArgs& args);
 // Exit codes differ from the other commands (linter convention): 0 clean, 1 findings at or

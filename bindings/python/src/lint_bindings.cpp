@@ -47,6 +47,7 @@ py::dict finding_dict(const lint::Finding& f) {
   d["length"] = f.location.length;
   d["segment"] = f.location.label;
   d["json_path"] = f.location.json_path.empty() ? py::object(py::none()) : py::object(py::str(f.location.json_path));
+  d["record"] = f.location.record == 0 ? py::object(py::none()) : py::object(py::int_(f.location.record));
   d["message"] = f.message;
   d["excerpt"] = f.excerpt;
   d["tokens_at_risk"] = f.tokens_at_risk;
@@ -63,14 +64,16 @@ void register_lint(py::module_& m) {
   m.def(
       "_lint_text",
       [](const std::string& text, const std::string& path, const std::string& model, const std::string& encoding,
-         const std::string& config_toml, const std::string& config_path) {
+         const std::string& config_toml, const std::string& config_path, const std::string& input) {
         try {
           const lint::Config config = make_config(config_toml, config_path, model, encoding, path);
+          const std::optional<lint::InputKind> kind = lint::parse_input_kind(input.empty() ? "text" : input);
+          if (!kind) throw py::value_error("input must be 'text', 'request', 'log' or 'auto', got '" + input + "'");
           lint::FileReport report{path.empty() ? std::string("-") : path, {}, {}};
           std::string json, sarif, text_report;
           {
             py::gil_scoped_release release;
-            report.result = lint::Linter(config).lint_text(text);
+            report.result = lint::Linter(config).lint_input(text, *kind);
             const std::span<const lint::FileReport> one(&report, 1);
             json = lint::format_json(one, config);
             sarif = lint::format_sarif(one, config);
@@ -83,6 +86,8 @@ void register_lint(py::module_& m) {
           out["cacheable_tokens"] = report.result.cacheable_tokens;
           out["encoding"] = report.result.encoding;
           out["tokens_estimated"] = report.result.tokens_estimated;
+          out["kind"] = lint::input_kind_name(report.result.kind);
+          out["requests"] = report.result.requests;
           out["fail_on"] = lint::severity_name(config.fail_on);
           out["json"] = json;
           out["sarif"] = sarif;
@@ -93,8 +98,8 @@ void register_lint(py::module_& m) {
         }
       },
       py::arg("text"), py::arg("path") = "", py::arg("model") = "", py::arg("encoding") = "",
-      py::arg("config_toml") = "", py::arg("config_path") = "",
-      "Lints one prompt text; returns findings (dicts) and the JSON, SARIF and text reports.");
+      py::arg("config_toml") = "", py::arg("config_path") = "", py::arg("input") = "text",
+      "Lints one prompt text, request body or JSONL log; returns findings (dicts) and the JSON, SARIF and text reports.");
   m.def(
       "_lint_fix",
       [](const std::string& text, const std::string& path, const std::string& config_toml, const std::string& config_path) {
@@ -117,6 +122,9 @@ void register_lint(py::module_& m) {
     d["enabled_by_default"] = r.enabled_by_default;
     d["fixable"] = r.fixable;
     d["implemented_for_text"] = (r.implemented_scopes & lint::kScopeText) != 0;
+    d["implemented_for_requests"] = (r.implemented_scopes & lint::kScopeRequest) != 0;
+    d["implemented_for_logs"] = (r.implemented_scopes & lint::kScopeLog) != 0 ||
+                                (r.implemented_scopes & lint::kScopeRequest) != 0;
     d["detects"] = std::string(r.detects);
     d["why"] = std::string(r.why);
     d["fix"] = std::string(r.fix);

@@ -16,7 +16,8 @@ def disallowed_special_message(token: str) -> str: ...
 
 # lint (src/lint_bindings.cpp); tokcount.lint wraps these.
 def _lint_text(
-    text: str, path: str = "", model: str = "", encoding: str = "", config_toml: str = "", config_path: str = ""
+    text: str, path: str = "", model: str = "", encoding: str = "", config_toml: str = "", config_path: str = "",
+    input: str = "text",
 ) -> dict[str, object]: ...
 def _lint_fix(text: str, path: str = "", config_toml: str = "", config_path: str = "") -> str: ...
 _lint_rules: list[dict[str, object]]

@@ -1,9 +1,12 @@
-"""Find what breaks prompt caching in prompt files and templates (rules PC001-PC030).
+"""Find what breaks prompt caching in prompt files, templates, request bodies and request logs
+(rules PC001-PC030).
 
     import tokcount
     result = tokcount.lint(open("system.md").read(), model="gpt-4o")
     for f in result:
         print(f.rule, f.line, f.column, f.tokens_at_risk, f.message)
+    tokcount.lint(open("request.json").read(), input="request")   # f.json_path: "$.messages[0].content"
+    tokcount.lint(open("requests.jsonl").read(), input="log")     # f.record: the log line
     fixed = tokcount.lint_fix(text)          # whitespace, line endings, BOM, NFC, invisibles
 
 The rules, their severities and the config file format are those of ``tokcount lint`` (the
@@ -35,7 +38,8 @@ class Finding:
     byte: int            # 0-based offset into the UTF-8 text
     length: int          # bytes covered
     segment: str
-    json_path: Optional[str]
+    json_path: Optional[str]  # requests and logs: "$.system[0].text", "$.request.tools[1]"
+    record: Optional[int]     # logs: 1-based line of the request in the log
     message: str
     excerpt: str         # the line around it, invisible characters shown as <NAME>
     tokens_at_risk: int  # tokens from here to the end of the cacheable region
@@ -53,6 +57,8 @@ class Rule:
     enabled_by_default: bool
     fixable: bool
     implemented_for_text: bool
+    implemented_for_requests: bool
+    implemented_for_logs: bool
     detects: str
     why: str
     fix: str
@@ -60,13 +66,15 @@ class Rule:
 
 
 class LintResult(Sequence[Finding]):
-    """The findings of one text, largest tokens_at_risk first, plus its reports."""
+    """The findings of one input, largest tokens_at_risk first, plus its reports."""
 
     def __init__(self, raw: dict) -> None:
         self.findings: list[Finding] = [Finding(**f) for f in raw["findings"]]
         self.cacheable_tokens: int = raw["cacheable_tokens"]
         self.encoding: str = raw["encoding"]
         self.tokens_estimated: bool = raw["tokens_estimated"]
+        self.kind: str = raw["kind"]          # "text" | "request" | "log"
+        self.requests: int = raw["requests"]  # requests linted (request: 1, log: its records)
         self.fail_on: str = raw["fail_on"]
         self._json: str = raw["json"]
         self._sarif: str = raw["sarif"]
@@ -121,8 +129,13 @@ def lint(
     encoding: Optional[str] = None,
     config: Optional[PathLike] = None,
     config_toml: Optional[str] = None,
+    input: str = "text",
 ) -> LintResult:
-    """Lints a prompt file's or template's text.
+    """Lints a prompt file's or template's text, a request body or a JSONL request log.
+
+    input is "text" (default), "request" (an OpenAI Chat Completions or Anthropic Messages
+    body), "log" (one {"ts": ..., "request": {...}} per line) or "auto" (detected from the
+    content). Malformed JSON raises ValueError.
 
     path names the text in reports and selects [[overrides]] of the config; model (default:
     the config's, else "gpt-4o") picks the encoding tokens_at_risk is counted with and the
@@ -131,7 +144,7 @@ def lint(
     """
     toml, config_path = _config_args(config, config_toml)
     raw = _tokcount._lint_text(text, os.fspath(path) if path is not None else "", model or "", encoding or "",
-                               toml, config_path)
+                               toml, config_path, input)
     return LintResult(raw)
 
 

@@ -71,7 +71,9 @@ struct Segment {
 };
 
 struct Location {
-  std::size_t segment = 0;   // index into the segments
+  std::size_t segment = 0;   // index into the segments (kNoSegment: a finding about the request
+                             // itself, located by json_path alone)
+  std::size_t record = 0;    // JSONL logs: 1-based line of the request in the log; 0 otherwise
   std::string label;         // the segment's label
   std::string json_path;     // the segment's JSON path, if any
   std::size_t byte = 0;      // offset of the finding in the segment text (0-based)
@@ -83,6 +85,8 @@ struct Location {
 };
 
 // A replacement of segment bytes [begin, end) by `text`.
+inline constexpr std::size_t kNoSegment = static_cast<std::size_t>(-1);
+
 struct Edit {
   std::size_t segment = 0;
   std::size_t begin = 0;
@@ -143,9 +147,21 @@ struct CacheMinimum {
 };
 CacheMinimum cache_minimum_for_model(std::string_view model) noexcept;
 
+// What an input is. kAuto: a JSONL log if the first non-blank line is a {"request": ...}
+// object, a request if the text is one JSON object with "messages", else a text file.
+enum class InputKind { kAuto, kText, kRequest, kLog };
+const char* input_kind_name(InputKind k) noexcept;  // "auto", "text", "request", "log"
+std::optional<InputKind> parse_input_kind(std::string_view s) noexcept;
+// The kind kAuto resolves to for `data` (never kAuto).
+InputKind detect_input_kind(std::string_view data) noexcept;
+
 struct Result {
   std::vector<Finding> findings;   // sorted: tokens_at_risk descending, then position
-  std::size_t cacheable_tokens = 0;
+  std::size_t cacheable_tokens = 0;  // text: the cacheable segments; request: the rendered
+                                     // prefix up to the end of the cacheable region; log: the
+                                     // largest such prefix among its requests
+  InputKind kind = InputKind::kText;
+  std::size_t requests = 0;        // requests linted (request: 1; log: its records)
   std::string encoding;            // the encoding the counts use
   bool tokens_estimated = false;   // true when the model's own tokenizer is not tiktoken's
 };
@@ -166,6 +182,24 @@ class Linter {
   Result lint(std::span<const Segment> segments) const;
   // A plain-text / Markdown prompt file or template: one cacheable segment labelled "file".
   Result lint_text(std::string_view text) const;
+  // One request body: an OpenAI Chat Completions body, or an Anthropic Messages body (top-level
+  // "system", tools with "input_schema", content blocks with "cache_control"). Its static
+  // strings (tool and schema descriptions, system/developer text) are linted with the text
+  // rules, each a segment with its JSON path; tokens_at_risk counts the request's rendered
+  // prompt (OpenAI, through tokcount::chat) or estimated blocks (Anthropic) to the end of the
+  // cacheable region; the request rules (PC007, PC019, PC020, PC022, PC027, PC028) judge it.
+  // kParseError (with the byte offset) for malformed JSON; kInvalidArgument naming the JSON
+  // path for a field of the wrong shape.
+  Result lint_request(std::string_view json) const;
+  // A JSONL request log, one {"ts": <unix seconds>, "request": {...}} per line (the format of
+  // `tokcount cache`; optional "response_ts" / "first_token_ts" and "conversation"). Every
+  // request is linted as by lint_request (a finding repeated by later requests is reported
+  // once, at its first record), then consecutive requests of a conversation or prefix group are
+  // compared (PC006, PC007, PC008, PC009, PC010, PC020, PC021, PC023, PC027, PC029, PC030).
+  // kParseError naming the line for a line that is not such an object.
+  Result lint_log(std::string_view jsonl) const;
+  // Dispatches on the kind (kAuto: detect_input_kind).
+  Result lint_input(std::string_view data, InputKind kind = InputKind::kAuto) const;
 
   // Applies the edits of every enabled fixable rule until none is left. Only bytes that a
   // finding points at change.
@@ -174,6 +208,8 @@ class Linter {
 
   const Config& config() const noexcept { return config_; }
   const Encoding& encoding() const noexcept { return *encoding_; }
+  // True when the model's own tokenizer is not tiktoken's (counts are estimates).
+  bool tokens_estimated() const noexcept { return tokens_estimated_; }
 
  private:
   Config config_;

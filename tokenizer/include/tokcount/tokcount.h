@@ -248,7 +248,8 @@ TOKCOUNT_API tokcount_status tokcount_special_token_at(const tokcount_encoding* 
                                                        uint32_t* out_rank);
 
 /* ---- Lint: what breaks prompt caching (tokcount/lint.hpp) ----------------------------
- * Rules PC001-PC030 over a prompt file or template. A result owns its findings; every
+ * Rules PC001-PC030 over a prompt file or template, a request body or a JSONL request log
+ * (tokcount_lint_input). A result owns its findings; every
  * string in a tokcount_lint_finding is NUL-terminated and valid until the result is freed.
  * config_toml is the text of a .tokcount-lint.toml (NULL/0: defaults); a bad one is
  * TOKCOUNT_PARSE_ERROR naming line and column. model (NULL/0: the config's, default
@@ -288,6 +289,28 @@ typedef struct tokcount_lint_finding {
 TOKCOUNT_API tokcount_status tokcount_lint_text(const char* text, size_t len, const char* model,
                                                 size_t model_len, const char* config_toml,
                                                 size_t config_len, tokcount_lint_result** out);
+typedef enum tokcount_lint_input_kind {
+  TOKCOUNT_LINT_INPUT_AUTO = 0,     /* a log, a request or text, detected from the content */
+  TOKCOUNT_LINT_INPUT_TEXT = 1,     /* a prompt file or template */
+  TOKCOUNT_LINT_INPUT_REQUEST = 2,  /* a request body (OpenAI Chat Completions, Anthropic Messages) */
+  TOKCOUNT_LINT_INPUT_LOG = 3       /* JSONL, one {"ts": ..., "request": {...}} per line */
+} tokcount_lint_input_kind;
+
+/* Lints (data, len) as the given tokcount_lint_input_kind. A malformed request or log is
+ * TOKCOUNT_PARSE_ERROR (offset set), a field of the wrong shape TOKCOUNT_INVALID_ARGUMENT;
+ * an unknown kind is TOKCOUNT_INVALID_ARGUMENT. Findings in requests and logs carry a JSON
+ * path and (logs) a record line: tokcount_lint_result_location(). */
+TOKCOUNT_API tokcount_status tokcount_lint_input(const char* data, size_t len, int kind,
+                                                 const char* model, size_t model_len,
+                                                 const char* config_toml, size_t config_len,
+                                                 tokcount_lint_result** out);
+/* Where the index-th finding is beyond line and column: *out_json_path the JSON path of its
+ * string or value ("" for a text file), *out_record its 1-based line in a log (0 otherwise).
+ * Either output may be NULL. */
+TOKCOUNT_API tokcount_status tokcount_lint_result_location(const tokcount_lint_result* result,
+                                                           size_t index,
+                                                           const char** out_json_path,
+                                                           size_t* out_record);
 /* Number of findings (sorted by tokens_at_risk, largest first) and the index-th one
  * (index >= count is TOKCOUNT_INVALID_ARGUMENT). */
 TOKCOUNT_API tokcount_status tokcount_lint_result_count(const tokcount_lint_result* result,
