@@ -334,7 +334,7 @@ Prompt prepare(std::string_view body, const PrepareOptions& options) {
     p.tokens_estimated = true;
   } else {
     p.api = "chat";
-    p.request = chat::parse_request(body);
+    p.request = chat::detail::parse_request_doc(doc);
     p.params.model = copts.model.empty() ? p.request.model : copts.model;
     p.params.tool_choice = find(root, "tool_choice") ? find(root, "tool_choice")->dump()
                                                       : (find(root, "function_call") ? find(root, "function_call")->dump() : "");

@@ -722,6 +722,15 @@ Prediction Simulator::add(double ts, const Prompt& prompt_in, const std::optiona
   m.history.push_back({prompt, out.index});
   while (m.history.size() > m.opt.history) m.history.pop_front();
   m.last_ts = ts;
+  // Bounded memory on long logs: drop entries no policy can still read (idle > 24 h), and
+  // start the similarity index over when it gets large (it only picks whom to diff against).
+  if (out.index % 4096 == 4095) {
+    absl::erase_if(m.openai, [ts](const auto& kv) { return ts - kv.second.last_use > 86400; });
+    absl::erase_if(m.points, [ts](const auto& kv) { return kv.second.expires < ts && ts - kv.second.last_use > 86400; });
+    absl::erase_if(m.rpm, [ts](const auto& kv) { return kv.second.empty() || kv.second.back() < ts - 60; });
+    if (m.similar.size() > (4u << 20)) m.similar.clear();
+    if (m.openai_any_shard.size() > (4u << 20)) m.openai_any_shard.clear();
+  }
   Prediction light = out;
   light.first_divergence.reset();
   for (ReasonInfo& r : light.reasons) r.detail.clear();
