@@ -22,7 +22,8 @@ venv=build/venv
 # openai-harmony reads o200k_base.tiktoken from $TIKTOKEN_ENCODINGS_BASE instead of
 # downloading it (tests/differential/test_harmony.py sets it to bpe_data/).
 # jsonschema: validates `tokcount lint --format sarif` against the SARIF 2.1.0 schema.
-"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis "openai-harmony==0.0.8" numpy pyarrow pandas "tokenizers==0.23.3" jsonschema
+# cbor2: tests/python/test_cache.py computes vLLM's sha256_cbor reference hashes with it.
+"$venv/bin/pip" install -q "tiktoken==0.14.0" pytest hypothesis "openai-harmony==0.0.8" numpy pyarrow pandas "tokenizers==0.23.3" jsonschema "cbor2==6.3.0"
 # tests/python/test_spark.py and test_ray.py run local[2] Spark and a local Ray cluster. Measured on
 # the 2-core machine, cold pip cache, under heavy load from other builds: pyarrow + pandas ~2 min,
 # pyspark ~7 min / 490 MB, ray[data] ~3.5 min / 240 MB; the Spark and Ray tests ~5 min together
