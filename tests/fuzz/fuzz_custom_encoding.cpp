@@ -1,8 +1,8 @@
 // Custom encoding construction from hostile parts: a pattern and a vocabulary, either as
 // .tiktoken file bytes (parser) or as raw token byte strings, plus special tokens. Oracles:
 // rejection is a tokcount::Error with a construction code; an accepted encoding encodes its own
-// inputs with count() == encode().size() and decode_bytes(encode_bytes(x)) == x when every
-// byte is a token; the C API accepts and rejects the same inputs.
+// inputs with count() == encode().size() and ids in range; the C API accepts and rejects the
+// same inputs with the same status.
 #include "fuzz_common.hpp"
 #include "tokcount/tokcount.h"
 
@@ -70,16 +70,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::vector<Rank> ids = enc->encode(text, opts);
         FUZZ_CHECK(enc->count(text, opts) == ids.size());
       } catch (const Error& e) {
+        // kInvalidArgument: a byte the vocabulary has no token for (tiktoken panics there).
+        if (!(e.code() == ErrorCode::kInvalidUtf8 || e.code() == ErrorCode::kDisallowedSpecial ||
+              e.code() == ErrorCode::kUnknownToken || e.code() == ErrorCode::kInvalidArgument))
+          std::fprintf(stderr, "unexpected %s: %s\n", error_code_name(e.code()), e.what());
         FUZZ_CHECK(e.code() == ErrorCode::kInvalidUtf8 || e.code() == ErrorCode::kDisallowedSpecial ||
-                   e.code() == ErrorCode::kUnknownToken);
+                   e.code() == ErrorCode::kUnknownToken || e.code() == ErrorCode::kInvalidArgument);
       }
     }
     try {
-      const std::vector<Rank> raw = enc->encode_bytes(text);
-      FUZZ_CHECK(enc->decode_bytes(raw) == text);
+      // No round-trip oracle here: text that no alternative of the pattern matches is skipped,
+      // as tiktoken's find_iter skips it (a fuzz finding that was the oracle's, not a bug).
+      for (Rank id : enc->encode_bytes(text)) FUZZ_CHECK(id <= enc->max_token_value());
     } catch (const Error& e) {
       // A vocabulary without every single byte cannot encode every byte string.
-      FUZZ_CHECK(e.code() == ErrorCode::kUnknownToken);
+      FUZZ_CHECK(e.code() == ErrorCode::kUnknownToken || e.code() == ErrorCode::kInvalidArgument);
     }
   }
 
