@@ -3,7 +3,8 @@
 # Idempotent: installs only missing packages, reuses an existing build directory.
 # Usage: tools/setup.sh [extra cmake args...]
 # Environment: TOKCOUNT_BUILD_DIR (default build), TOKCOUNT_BUILD_TYPE (default Release),
-# TOKCOUNT_EXTRA_PACKAGES (more Debian packages to install, space-separated).
+# TOKCOUNT_EXTRA_PACKAGES (more Debian packages to install, space-separated),
+# TOKCOUNT_BUILD_TARGET (build only these targets, space-separated, e.g. tools/fuzz.sh's fuzz_all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,5 @@ fi
 
 build_dir=${TOKCOUNT_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${TOKCOUNT_BUILD_TYPE:-Release} "$@" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+# shellcheck disable=SC2086  # TOKCOUNT_BUILD_TARGET may name several targets
+cmake --build "$build_dir" -j"$(nproc)" ${TOKCOUNT_BUILD_TARGET:+--target $TOKCOUNT_BUILD_TARGET}

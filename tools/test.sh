@@ -4,6 +4,12 @@
 #   2. Python: `pip install .` into a fresh venv, then pytest over the Python package (Arrow,
 #      Spark and Ray integrations included) and the differential tests against pip tiktoken 0.14.0
 #      and openai-harmony 0.0.8, both run offline on our vocab files.
+#   3. Hardening (each stage on by default, as CI runs it; set the variable to 0 to skip it):
+#      TOKCOUNT_TEST_ASAN=1  the C++ suite (tokcount_tests) built with ASan+UBSan in build-asan/
+#      TOKCOUNT_TEST_TSAN=1  the C++ suite built with TSan in build-tsan/ (the thread hammer too)
+#      TOKCOUNT_TEST_FUZZ=1  every libFuzzer target (tests/fuzz) for TOKCOUNT_FUZZ_SECONDS
+#                            (default 30) each, from corpora seeded by tests/fixtures
+#      The Python suite is not run under sanitizers (the interpreter is not instrumented).
 # Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,3 +48,45 @@ fi
 export TOKCOUNT_BIN="$PWD/build/tools/cli/tokcount"
 export TOKCOUNT_BENCH_DRIVER="$PWD/build/bench/tokcount_bench_driver"
 "$venv/bin/python" -m pytest -q tests/python tests/differential
+
+# ---- hardening stages --------------------------------------------------------------------
+# Sanitizer builds compile only the library and the GoogleTest binary (no CLI, proxy or
+# benchmarks): the CLI and Python front ends are skins over the same library code.
+sanitizer_suite() {  # dir, cmake option, filter of tests that cannot run under it
+  local dir=$1 option=$2 filter=$3
+  TOKCOUNT_BUILD_DIR=$dir TOKCOUNT_BUILD_TARGET="tokcount_tests tokcount_oom_tests" \
+    tools/setup.sh "$option" -DTOKCOUNT_BUILD_CLI=OFF -DTOKCOUNT_BUILD_PROXY=OFF -DTOKCOUNT_BUILD_BENCH=OFF
+  # One process per shard (gtest sharding), two at a time: the sanitizers slow each test 2-10x.
+  local shards=$(( $(nproc) > 1 ? $(nproc) : 1 )) pids=() rc=0 i
+  for ((i = 0; i < shards; i++)); do
+    GTEST_TOTAL_SHARDS=$shards GTEST_SHARD_INDEX=$i "$dir/tests/tokcount_tests" \
+      --gtest_filter="$filter" --gtest_brief=1 >"$dir/shard$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then rc=1; tail -60 "$dir/shard$i.log" >&2; fi
+  done
+  # The allocation-failure test (own binary: it replaces operator new with malloc/free forms).
+  "$dir/tests/tokcount_oom_tests" --gtest_brief=1 >"$dir/oom.log" 2>&1 || { rc=1; tail -60 "$dir/oom.log" >&2; }
+  return $rc
+}
+
+if [ "${TOKCOUNT_TEST_ASAN:-1}" != 0 ]; then
+  echo "== C++ tests under ASan+UBSan (build-asan)"
+  # Excluded: ThreadHammer (runs in the TSan build, the one that checks it; under ASan it only
+  # costs time). Limits.* time ratios hold under ASan too but are already checked unsanitized.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    sanitizer_suite build-asan -DTOKCOUNT_SANITIZE=ON "-ThreadHammer.*:Limits.*"
+fi
+if [ "${TOKCOUNT_TEST_TSAN:-1}" != 0 ]; then
+  echo "== C++ tests under TSan (build-tsan)"
+  # Excluded: Limits.* (timing under TSan's 5-15x slowdown measures the sanitizer, not the
+  # tokenizer) and Conformance.* (single-threaded vector checks, minutes under TSan, already run
+  # unsanitized and under ASan).
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    sanitizer_suite build-tsan -DTOKCOUNT_TSAN=ON "-Limits.*:Conformance*.*"
+fi
+if [ "${TOKCOUNT_TEST_FUZZ:-1}" != 0 ]; then
+  echo "== fuzz targets (build-fuzz, ${TOKCOUNT_FUZZ_SECONDS:-30} s each)"
+  tools/fuzz.sh
+fi

@@ -68,6 +68,17 @@ def test_error_lines_do_not_stop_the_stream():
         assert set(o["error"]) == {"code", "message", "offset"}, o
 
 
+def test_deep_nesting_is_a_parse_error_not_a_crash():
+    # Regression (tests/cli/test_garbage.py): a 200,000-deep array in an ignored field or as
+    # the line overflowed the stack of the recursive validator (SIGSEGV).
+    deep = "[" * 200000 + "]" * 200000
+    lines = ['{"text": "a", "meta": %s}' % deep, deep, '{"text": "a", "meta": %s}' % ("[" * 1000 + "]" * 1000),
+             {"text": GREAT}]
+    p, out = jsonl(lines, rc=1)
+    assert out[0]["error"]["code"] == "PARSE_ERROR" and out[1]["error"]["code"] == "PARSE_ERROR", out[:2]
+    assert out[2] == {"tokens": [64]} and out[3] == {"tokens": GREAT_O200K}, out[2:]
+
+
 def test_cli_flags_set_line_defaults():
     _, out = jsonl([{"text": SPECIAL_TEXT}, {"text": SPECIAL_TEXT, "allowed_special": []}],
                    "--allow-special", rc=1)

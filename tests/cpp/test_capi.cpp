@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <new>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -17,22 +16,6 @@
 
 #include "tokcount/tokcount.h"
 #include "tokcount/tokcount.hpp"
-
-// Allocation failure on demand, for the TOKCOUNT_OUT_OF_MEMORY path: while the calling
-// thread's flag is set, operator new throws. Replacing the global operator new/delete pair
-// affects this whole test binary but is inert unless a test sets the flag.
-namespace {
-thread_local bool t_fail_allocations = false;
-}  // namespace
-
-// Out of line, like the pair below, so the compiler does not see malloc() meet operator delete.
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  if (t_fail_allocations) throw std::bad_alloc();
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -907,23 +890,7 @@ TEST_F(CApi, OneHandleServesManyThreads) {
   EXPECT_EQ(ok, std::vector<int>(4, 100));
 }
 
-TEST_F(CApi, AllocationFailureIsOutOfMemory) {
-  const std::string text = "allocation failure must not escape as an exception";
-  std::vector<uint32_t> buf(64);
-  size_t n = 0;
-  t_fail_allocations = true;
-  const tokcount_status status =
-      tokcount_encode(o200k_, text.data(), text.size(), 0, buf.data(), buf.size(), &n);
-  const char* last_message = tokcount_last_error_message();
-  t_fail_allocations = false;
-  const std::string message = last_message;  // copied only once allocation works again
-  EXPECT_EQ(status, TOKCOUNT_OUT_OF_MEMORY);
-  EXPECT_FALSE(message.empty());
-  // The library works normally afterwards.
-  EXPECT_EQ(tokcount_encode(o200k_, text.data(), text.size(), 0, buf.data(), buf.size(), &n),
-            TOKCOUNT_OK);
-  EXPECT_EQ(std::vector<uint32_t>(buf.begin(), buf.begin() + static_cast<long>(n)),
-            cpp_encode("o200k_base", text));
-}
+// TOKCOUNT_OUT_OF_MEMORY: tests/cpp/oom/test_out_of_memory.cpp (its own binary: it replaces
+// the global operator new).
 
 }  // namespace

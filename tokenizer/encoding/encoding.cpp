@@ -44,7 +44,8 @@ std::string_view checked_utf8(std::string_view text, Utf8Mode mode, std::string&
   return repaired;
 }
 
-void check_disallowed(const EncodingImpl& impl, std::string_view text, const EncodeOptions& options) {
+void check_disallowed(const EncodingImpl& impl, std::string_view text, const EncodeOptions& options,
+                      std::string_view input) {
   const TokenSet& dis = options.disallowed_special;
   if (dis.is_none()) return;
   std::size_t at = std::string_view::npos;
@@ -72,6 +73,9 @@ void check_disallowed(const EncodingImpl& impl, std::string_view text, const Enc
     }
   }
   if (at == std::string_view::npos) return;
+  // Special tokens are found in the repaired text, but the offset is the caller's: each U+FFFD
+  // stands for 1-3 input bytes (fuzz_encode found offsets past the end of the input here).
+  if (!input.empty() && input.data() != text.data()) at = input_offset_of_repaired(input, at);
   throw Error(ErrorCode::kDisallowedSpecial,
               absl::StrCat("Encountered text corresponding to disallowed special token '", found,
                            "' at byte offset ", at,

@@ -185,9 +185,15 @@ struct EncodingImpl {
 // Validates (strict) or repairs (replace) UTF-8. Returns the text to encode; `repaired` holds
 // the storage when a copy was needed.
 std::string_view checked_utf8(std::string_view text, Utf8Mode mode, std::string& repaired);
+// The input offset of a byte offset into replace_invalid_utf8(input) that starts a character
+// of the repaired text (errors found in repaired text report where the caller's input has it).
+std::size_t input_offset_of_repaired(std::string_view input, std::size_t repaired_offset) noexcept;
 
 // Throws kDisallowedSpecial for the first disallowed special-token text in `text`.
-void check_disallowed(const EncodingImpl& impl, std::string_view text, const EncodeOptions& options);
+// `input` is the caller's bytes when `text` is their U+FFFD-repaired copy (lossy mode): the
+// error's offset is then mapped back into `input`.
+void check_disallowed(const EncodingImpl& impl, std::string_view text, const EncodeOptions& options,
+                      std::string_view input = {});
 
 // Whether the options allow any special token at all, and a predicate for which.
 struct AllowedSpecials {
@@ -269,7 +275,7 @@ bool EncodingImpl::encode_text(std::string_view input, const EncodeOptions& opti
     throw Error(ErrorCode::kInputTooLarge, "input is larger than the 4 GiB - 1 limit");
   std::string repaired;
   const std::string_view text = checked_utf8(input, options.utf8, repaired);
-  check_disallowed(*this, text, options);
+  check_disallowed(*this, text, options, input);
   const AllowedSpecials allowed = allowed_specials(options);
   if (!allowed.any || specials.empty()) return encode_ordinary_into(text, sink);
   std::size_t pos = 0;

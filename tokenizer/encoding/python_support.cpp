@@ -68,7 +68,7 @@ std::pair<std::vector<Rank>, std::vector<std::vector<Rank>>> Encoding::encode_wi
     throw Error(ErrorCode::kInputTooLarge, "input is larger than the 4 GiB - 1 limit");
   std::string repaired;
   const std::string_view text = detail::checked_utf8(input, options.utf8, repaired);
-  detail::check_disallowed(e, text, options);
+  detail::check_disallowed(e, text, options, input);
   const detail::AllowedSpecials allowed = detail::allowed_specials(options);
 
   // encode()'s pipeline, also recording how many tokens the last pre-token piece produced:

@@ -93,4 +93,26 @@ std::string replace_invalid_utf8(std::string_view text) {
   return out;
 }
 
+namespace detail {
+
+std::size_t input_offset_of_repaired(std::string_view input, std::size_t repaired_offset) noexcept {
+  // The same walk as replace_invalid_utf8, counting output bytes until the offset is reached.
+  const auto* p = reinterpret_cast<const unsigned char*>(input.data());
+  const std::size_t n = input.size();
+  std::size_t i = 0, out = 0;
+  while (i < n && out < repaired_offset) {
+    std::size_t prefix;
+    const std::size_t len = sequence_length(p + i, n - i, prefix);
+    if (len > 0) {
+      out += len;
+      i += len;
+    } else {
+      out += 3;
+      i += prefix > 0 ? prefix : 1;
+    }
+  }
+  return i;
+}
+
+}  // namespace detail
 }  // namespace tokcount

@@ -320,9 +320,14 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   const Layout full(header);
   blob.resize(full.end, 0);
   std::memcpy(blob.data(), &header, sizeof header);
-  std::memcpy(blob.data() + full.split_at, bt.split.data(), bt.split.size() * sizeof(Rank));
-  std::memcpy(blob.data() + full.next_prefix_at, bt.next_prefix.data(), bt.next_prefix.size() * sizeof(Rank));
-  std::memcpy(blob.data() + full.node_rank_at, bt.node_rank.data(), bt.node_rank.size() * sizeof(Rank));
+  // An empty vocabulary has empty tables, whose data() may be null: memcpy(dst, nullptr, 0) is
+  // undefined behaviour (UBSan, found by fuzz_custom_encoding).
+  const auto copy_ranks = [&](std::size_t at, const std::vector<Rank>& v) {
+    if (!v.empty()) std::memcpy(blob.data() + at, v.data(), v.size() * sizeof(Rank));
+  };
+  copy_ranks(full.split_at, bt.split);
+  copy_ranks(full.next_prefix_at, bt.next_prefix);
+  copy_ranks(full.node_rank_at, bt.node_rank);
   auto* trie = reinterpret_cast<std::uint64_t*>(blob.data() + full.trie_at);
   for (const std::uint64_t edge : bt.edges) {
     std::size_t i = pair_hash(edge >> 32, header.trie_bits);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "tokcount/stream.hpp"
 #include "io.hpp"
 #include "progress.hpp"
 
@@ -19,7 +20,9 @@ instead (encode(..., allowed_special="all")).
 Input must be UTF-8: a file with invalid UTF-8 is an error naming the byte offset, unless
 --lossy, which first replaces each invalid sequence with U+FFFD (Python's errors="replace").
 Directories are walked recursively (regular files, sorted by path). Files are read and
-counted in parallel, one file per thread at a time.
+counted in parallel, one file per thread at a time. Files of 256 MiB or more, pipes and
+stdin are streamed (read in 1 MiB chunks through the exact incremental encoder): memory stays
+bounded whatever the input's size, and the count is the same as for the whole text.
 Output: one line per file when there are several, then the totals: tokens, bytes, files,
 wall time (reading + counting), MB/s (10^6 bytes) and tokens/s. -q prints only the total
 token count; --json prints one JSON object {"encoding", "files": [...], "total": {...}}.
@@ -116,10 +119,24 @@ int run_count(const CountArgs& a) {
         r.message = spec.error;
       } else {
         try {
-          Input& in = inputs[worker];
-          in.load(spec.path);
-          r.bytes = in.view().size();
-          r.tokens = enc->count(in.view(), opts);
+          if (should_stream(spec.path)) {
+            // StreamEncoder emits tokens exactly as encode() would and keeps only the text that
+            // can still change (an unfinished piece): memory is bounded by the chunk plus that
+            // piece, not by the file, and there is no 4 GiB limit on the file as a whole.
+            StreamEncoder stream(enc, opts);
+            std::size_t tokens = 0;
+            read_chunks(spec.path, std::size_t{1} << 20, [&](std::string_view chunk) {
+              tokens += stream.feed(chunk).size();
+              r.bytes += chunk.size();
+            });
+            tokens += stream.finish().size();
+            r.tokens = tokens;
+          } else {
+            Input& in = inputs[worker];
+            in.load(spec.path);
+            r.bytes = in.view().size();
+            r.tokens = enc->count(in.view(), opts);
+          }
           r.ok = true;
         } catch (const Error& e) {
           r.code = error_code_name(e.code());

@@ -46,18 +46,24 @@ struct LineDefaults {
   Utf8Mode utf8 = Utf8Mode::kStrict;
 };
 
+// Nesting deeper than this is a parse error (simdjson's own default depth limit), before the
+// recursion below could exhaust the stack: a 200,000-deep array line crashed the CLI with
+// SIGSEGV (tests/cli/test_garbage.py).
+constexpr int kMaxJsonDepth = 1024;
+
 // Walks a value the line does not otherwise use, so malformed JSON anywhere on the line is a
 // PARSE_ERROR (On-Demand only checks what is read).
-void validate(od::value v) {
+void validate(od::value v, int depth = 0) {
+  if (depth >= kMaxJsonDepth) throw simdjson::simdjson_error(simdjson::DEPTH_ERROR);
   switch (od::json_type(v.type())) {
     case od::json_type::array:
-      for (od::value child : v.get_array()) validate(child);
+      for (od::value child : v.get_array()) validate(child, depth + 1);
       break;
     case od::json_type::object:
       for (od::field field : v.get_object()) {
         std::string_view key = field.unescaped_key();
         (void)key;
-        validate(field.value());
+        validate(field.value(), depth + 1);
       }
       break;
     case od::json_type::number: {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -88,6 +89,45 @@ void Input::load(const std::string& path) {
   }
   buf_.resize(len);
   view_ = buf_;
+}
+
+void read_chunks(const std::string& path, std::size_t chunk, const std::function<void(std::string_view)>& fn) {
+  const bool is_stdin = path == "-";
+  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(errno_message(path));
+  FdCloser closer(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw InputError(errno_message(path));
+  if (S_ISDIR(st.st_mode)) throw InputError(path + ": is a directory");
+  if (S_ISREG(st.st_mode)) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::string buf(chunk, '\0');
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw InputError(errno_message(path));
+    }
+    if (n == 0) break;
+    fn(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+  }
+}
+
+std::uint64_t stream_threshold() {
+  static const std::uint64_t threshold = [] {
+    const char* v = std::getenv("TOKCOUNT_STREAM_THRESHOLD");
+    char* end = nullptr;
+    const unsigned long long n = v != nullptr ? std::strtoull(v, &end, 10) : 0;
+    return v != nullptr && end != v && *end == '\0' ? static_cast<std::uint64_t>(n) : std::uint64_t{256} << 20;
+  }();
+  return threshold;
+}
+
+bool should_stream(const std::string& path) {
+  struct stat st {};
+  const int r = path == "-" ? ::fstat(STDIN_FILENO, &st) : ::stat(path.c_str(), &st);
+  if (r != 0) return false;  // Input::load reports the error
+  if (S_ISREG(st.st_mode)) return static_cast<std::uint64_t>(st.st_size) >= stream_threshold();
+  return !S_ISDIR(st.st_mode);
 }
 
 std::vector<InputSpec> expand_paths(const std::vector<std::string>& args) {

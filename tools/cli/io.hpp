@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,18 @@ class Input {
   std::string buf_;
   std::string_view view_;
 };
+
+// Reads `path` ("-" = stdin) in chunks of at most `chunk` bytes, calling `fn` on each: memory
+// is one chunk whatever the input's size. Throws InputError.
+void read_chunks(const std::string& path, std::size_t chunk, const std::function<void(std::string_view)>& fn);
+
+// Whether `tokcount count` streams this input rather than loading it whole: pipes, terminals
+// and regular files of at least stream_threshold() bytes. Below it one mapping is faster (the
+// stream encoder's finality checks cost about 2-3x the one-shot count) and the mapped pages are
+// file-backed, reclaimable page cache. The threshold is 256 MiB, or TOKCOUNT_STREAM_THRESHOLD
+// (bytes) when set: tests use it to check streaming on smaller files.
+std::uint64_t stream_threshold();
+bool should_stream(const std::string& path);
 
 struct InputSpec {
   std::string path;         // as given, or dir/sub/file for files found in a directory
