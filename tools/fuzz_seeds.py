@@ -28,7 +28,7 @@ def texts():
 
 def main():
     out = pathlib.Path(sys.argv[1])
-    seeds = {t: [] for t in ("fuzz_encode", "fuzz_stream", "fuzz_decode", "fuzz_custom_encoding",
+    seeds = {t: [] for t in ("fuzz_encode", "fuzz_stream", "fuzz_decode", "fuzz_custom_encoding", "fuzz_cache",
                              "fuzz_chat", "fuzz_lint", "fuzz_sse")}
     recs = texts()
     # Spread the fixture texts over encodings and option bytes; keep seeds small (<= 4 kB).
@@ -60,6 +60,15 @@ def main():
     for f in sorted((FIX / "stream").glob("*.sse")):
         data = f.read_bytes()
         seeds["fuzz_sse"] += [b"\x00" + data, b"\x03\x01\x02\x07" + data]
+
+    for f in sorted((FIX / "lint" / "requests").glob("*")):
+        data = f.read_bytes()
+        if f.suffix == ".jsonl":
+            seeds["fuzz_cache"].append(data[:8192])
+        else:
+            data = json.dumps(json.loads(data)).encode()  # one line: the target splits at newlines
+            seeds["fuzz_cache"].append(b'{"ts": 0, "request": ' + data + b'}\n{"ts": 5, "request": ' + data + b'}')
+            seeds["fuzz_cache"].append(data)
 
     for target, items in seeds.items():
         d = out / target
