@@ -76,14 +76,6 @@ bool explain_text(const std::string& a, const std::string& b, const std::string&
   return false;
 }
 
-std::string tool_json(const chat::FunctionDef& f) {
-  nlohmann::ordered_json j;
-  j["name"] = f.name;
-  if (f.description) j["description"] = *f.description;
-  if (f.parameters_json) j["parameters"] = nlohmann::ordered_json::parse(*f.parameters_json, nullptr, false);
-  return j.dump();
-}
-
 bool same_tool(const chat::FunctionDef& a, const chat::FunctionDef& b) {
   return a.name == b.name && a.description == b.description && a.parameters_json == b.parameters_json;
 }
