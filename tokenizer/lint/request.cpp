@@ -69,6 +69,17 @@ struct Builder {
   void text(std::size_t position, std::string path, std::string value) {
     texts.push_back({position, {std::move(path), std::move(value)}});
   }
+  // `obj`'s "description" and every description inside its schema member `schema_key`: the
+  // static strings a tool definition or a response schema puts into the prompt.
+  void descriptions(std::size_t position, const Json& obj, const std::string& path, const char* schema_key) {
+    if (const Json* d = find(obj, "description"); d && d->is_string())
+      text(position, member_path(path, "description"), d->get<std::string>());
+    if (const Json* schema = find(obj, schema_key)) {
+      std::vector<std::pair<std::string, std::string>> found;
+      schema_descriptions(*schema, member_path(path, schema_key), found);
+      for (auto& [dp, dt] : found) text(position, std::move(dp), std::move(dt));
+    }
+  }
   std::size_t estimate(std::string_view s) const { return linter.encoding().count_ordinary(s); }
 };
 
@@ -122,13 +133,7 @@ void build_openai(const Json& body, Builder& b) {
       std::string name;
       if (fn != nullptr && fn->is_object()) {
         if (const Json* n = find(*fn, "name"); n && n->is_string()) name = n->get<std::string>();
-        if (const Json* d = find(*fn, "description"); d && d->is_string())
-          b.text(pos, member_path(fpath, "description"), d->get<std::string>());
-        if (const Json* params = find(*fn, "parameters")) {
-          std::vector<std::pair<std::string, std::string>> found;
-          schema_descriptions(*params, member_path(fpath, "parameters"), found);
-          for (auto& [dp, dt] : found) b.text(pos, dp, dt);
-        }
+        b.descriptions(pos, *fn, fpath, "parameters");
       } else if (const Json* n = find(tv, "name"); n && n->is_string()) {
         name = n->get<std::string>();  // a non-function tool type (custom, web search ...)
       } else if (const Json* t = find(tv, "type"); t && t->is_string()) {
@@ -143,13 +148,7 @@ void build_openai(const Json& body, Builder& b) {
     m.schema_position = pos;
     if (const Json* js = find(*rf, "json_schema"); js && js->is_object()) {
       const std::string jpath = member_path(path, "json_schema");
-      if (const Json* d = find(*js, "description"); d && d->is_string())
-        b.text(pos, member_path(jpath, "description"), d->get<std::string>());
-      if (const Json* s = find(*js, "schema")) {
-        std::vector<std::pair<std::string, std::string>> found;
-        schema_descriptions(*s, member_path(jpath, "schema"), found);
-        for (auto& [dp, dt] : found) b.text(pos, dp, dt);
-      }
+      b.descriptions(pos, *js, jpath, "schema");
     }
   }
   const Json* msgs = find(body, "messages");
@@ -286,13 +285,7 @@ void build_anthropic(const Json& body, Builder& b) {
       m.tool_positions.push_back(pos);
       const Json* n = find(tv, "name");
       m.tool_names.push_back(n != nullptr && n->is_string() ? n->get<std::string>() : "");
-      if (const Json* d = find(tv, "description"); d && d->is_string())
-        b.text(pos, member_path(path, "description"), d->get<std::string>());
-      if (const Json* s = find(tv, "input_schema")) {
-        std::vector<std::pair<std::string, std::string>> found;
-        schema_descriptions(*s, member_path(path, "input_schema"), found);
-        for (auto& [dp, dt] : found) b.text(pos, dp, dt);
-      }
+      b.descriptions(pos, tv, path, "input_schema");
     }
   }
   if (const Json* sys = find(body, "system")) {
