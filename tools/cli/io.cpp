@@ -37,6 +37,19 @@ class FdCloser {
   int fd_;
 };
 
+// The file descriptor of `path` ("-": stdin) and its stat; a clear InputError for a missing,
+// unreadable or directory path. The caller owns the descriptor.
+int open_input(const std::string& path, struct stat& st) {
+  const int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(errno_message(path));
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    const std::string why = S_ISDIR(st.st_mode) ? path + ": is a directory" : errno_message(path);
+    if (fd != STDIN_FILENO) ::close(fd);
+    throw InputError(why);
+  }
+  return fd;
+}
+
 }  // namespace
 
 void Input::unmap() noexcept {
@@ -49,12 +62,9 @@ void Input::load(const std::string& path) {
   unmap();
   view_ = {};
   const bool is_stdin = path == "-";
-  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(errno_message(path));
-  FdCloser closer(fd);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) throw InputError(errno_message(path));
-  if (S_ISDIR(st.st_mode)) throw InputError(path + ": is a directory");
+  const int fd = open_input(path, st);
+  FdCloser closer(fd);
 
   // stdin redirected from a file may already be partly consumed; map only from offset 0.
   const bool at_start = !is_stdin || ::lseek(fd, 0, SEEK_CUR) == 0;
@@ -92,13 +102,9 @@ void Input::load(const std::string& path) {
 }
 
 void read_chunks(const std::string& path, std::size_t chunk, const std::function<void(std::string_view)>& fn) {
-  const bool is_stdin = path == "-";
-  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(errno_message(path));
-  FdCloser closer(fd);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) throw InputError(errno_message(path));
-  if (S_ISDIR(st.st_mode)) throw InputError(path + ": is a directory");
+  const int fd = open_input(path, st);
+  FdCloser closer(fd);
   if (S_ISREG(st.st_mode)) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   std::string buf(chunk, '\0');
   for (;;) {
