@@ -1,7 +1,7 @@
 // Cache log lines (tokcount cache's input) through the simulator, and request bodies through
 // prepare / diff / fingerprint. The input is split at newlines into log lines; the first two
 // lines are also diffed as request bodies. Oracles: a rejected line is a tokcount::Error and is
-// counted, never a crash; the summary counts every line; a body diffed with itself is
+// counted, never a crash; a body diffed with itself is
 // identical; fingerprints of one prompt are equal twice.
 #include "fuzz_common.hpp"
 #include "tokcount/cache.hpp"
@@ -11,7 +11,6 @@ using namespace tokcount;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view all(reinterpret_cast<const char*>(data), size);
   cache::Simulator sim;
-  std::size_t lines = 0, errors = 0;
   std::vector<std::string_view> parts;
   for (std::size_t pos = 0; pos <= all.size() && parts.size() < 16;) {
     const std::size_t nl = std::min(all.find('\n', pos), all.size());
@@ -19,13 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos = nl + 1;
   }
   for (std::string_view line : parts) {
-    ++lines;
     try {
       (void)cache::prediction_json(sim.add_log_line(line));
     } catch (const Error& e) {
       FUZZ_CHECK(e.code() != ErrorCode::kOk && e.code() != ErrorCode::kInternal);
       sim.count_error();
-      ++errors;
     }
   }
   (void)cache::summary_json(sim.summary());
@@ -42,6 +39,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(e.code() != ErrorCode::kOk && e.code() != ErrorCode::kInternal);
     }
   }
-  FUZZ_CHECK(errors <= lines);
   return 0;
 }
