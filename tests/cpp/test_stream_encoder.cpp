@@ -417,6 +417,43 @@ TEST(StreamEncoder, Utf8SplitsErrorsAndRepair) {
   }
 }
 
+// Lossy mode repairs the text before the disallowed-special check; the error's offset must
+// still point into the caller's bytes, as encode() reports it (each U+FFFD is 3 bytes where
+// the invalid subpart it replaces may be 1 to 3).
+TEST(StreamEncoder, LossyDisallowedSpecialOffsetIsAnInputOffset) {
+  const auto enc = Encoding::get("cl100k_base");
+  EncodeOptions lossy;
+  lossy.utf8 = tokcount::Utf8Mode::kReplace;
+  const std::vector<std::string> texts = {
+      "a\xFF b <|endoftext|>",
+      "\xC3\xE2\x82 x\xF0\x9F\x98 y <|endoftext|> z",
+      "\x80\x80\x80\x80\x80\x80\x80\x80<|endoftext|>",
+      "ok \xFF<|endoftext|>\xFF",
+  };
+  for (const std::string& text : texts) {
+    std::size_t expected = tokcount::kNoOffset;
+    try {
+      enc->encode(text, lossy);
+      FAIL() << "encode() accepted " << testing::PrintToString(text);
+    } catch (const tokcount::Error& e) {
+      ASSERT_EQ(e.code(), tokcount::ErrorCode::kDisallowedSpecial);
+      expected = e.byte_offset();
+    }
+    ASSERT_EQ(text.compare(expected, 13, "<|endoftext|>"), 0) << testing::PrintToString(text);
+    for (std::size_t chunk = 1; chunk <= text.size(); ++chunk) {
+      StreamEncoder s(enc, lossy);
+      try {
+        for (std::size_t pos = 0; pos < text.size(); pos += chunk) s.feed(std::string_view(text).substr(pos, chunk));
+        s.finish();
+        ADD_FAILURE() << "stream accepted " << testing::PrintToString(text);
+      } catch (const tokcount::Error& e) {
+        EXPECT_EQ(e.code(), tokcount::ErrorCode::kDisallowedSpecial);
+        EXPECT_EQ(e.byte_offset(), expected) << testing::PrintToString(text) << " chunk " << chunk;
+      }
+    }
+  }
+}
+
 TEST(StreamEncoder, RunningCountAndBudget) {
   std::mt19937_64 rng(6);
   const auto enc = Encoding::get("cl100k_base");

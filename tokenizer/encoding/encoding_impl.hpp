@@ -188,6 +188,16 @@ std::string_view checked_utf8(std::string_view text, Utf8Mode mode, std::string&
 // The input offset of a byte offset into replace_invalid_utf8(input) that starts a character
 // of the repaired text (errors found in repaired text report where the caller's input has it).
 std::size_t input_offset_of_repaired(std::string_view input, std::size_t repaired_offset) noexcept;
+// A point where repaired text and input offsets realign: from `text` on, offset text + d in
+// the repaired text is input + d in the input (until the next anchor).
+struct OffsetAnchor {
+  std::size_t text;
+  std::size_t input;
+};
+// replace_invalid_utf8(input), appending an anchor (offsets plus `base`) after each U+FFFD:
+// the incremental encoder maps error offsets in its repaired text back to the input with them.
+std::string replace_invalid_utf8_anchored(std::string_view input, OffsetAnchor base,
+                                          std::vector<OffsetAnchor>& anchors);
 
 // Throws kDisallowedSpecial for the first disallowed special-token text in `text`.
 // `input` is the caller's bytes when `text` is their U+FFFD-repaired copy (lossy mode): the

@@ -4,7 +4,9 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <vector>
 
+#include "encoding/encoding_impl.hpp"
 #include "tokcount/tokcount.hpp"
 
 namespace tokcount {
@@ -73,7 +75,12 @@ std::size_t find_invalid_utf8(std::string_view text) noexcept {
   return kNoOffset;
 }
 
-std::string replace_invalid_utf8(std::string_view text) {
+namespace {
+
+// The replacement walk; on_replaced(out_end, in_end) after each U+FFFD written, with the
+// output and input offsets just past it (the stream encoder maps error offsets with them).
+template <class OnReplaced>
+std::string replace_walk(std::string_view text, OnReplaced&& on_replaced) {
   std::string out;
   out.reserve(text.size() + 8);
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -88,9 +95,16 @@ std::string replace_invalid_utf8(std::string_view text) {
     } else {
       out.append("\xEF\xBF\xBD");
       i += prefix > 0 ? prefix : 1;
+      on_replaced(out.size(), i);
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string replace_invalid_utf8(std::string_view text) {
+  return replace_walk(text, [](std::size_t, std::size_t) {});
 }
 
 namespace detail {
@@ -112,6 +126,13 @@ std::size_t input_offset_of_repaired(std::string_view input, std::size_t repaire
     }
   }
   return i;
+}
+
+std::string replace_invalid_utf8_anchored(std::string_view input, OffsetAnchor base,
+                                          std::vector<OffsetAnchor>& anchors) {
+  return replace_walk(input, [&](std::size_t out_end, std::size_t in_end) {
+    anchors.push_back({base.text + out_end, base.input + in_end});
+  });
 }
 
 }  // namespace detail

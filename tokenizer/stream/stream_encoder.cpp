@@ -63,6 +63,7 @@
 #include <string>
 #include <utility>
 
+#include "encoding/encoding_impl.hpp"
 #include "encoding/piece_access.hpp"
 #include "tokcount/stream.hpp"
 
@@ -184,6 +185,9 @@ struct StreamState {
   std::string utf8_tail;  // incomplete UTF-8 sequence at the end of the input
   std::size_t bytes_fed = 0;
   std::size_t text_end = 0;  // length of the (validated or repaired) text received
+  // Lossy mode: where repaired-text offsets realign with input offsets, in order; anchors at or
+  // before dis_pos but the last are dropped (errors are only reported from dis_pos on).
+  std::vector<OffsetAnchor> repair_anchors;
 
   // Disallowed-special check: positions before dis_pos are checked; dis_window holds the text
   // from dis_pos on.
@@ -247,12 +251,22 @@ struct StreamState {
       fail(Error(ErrorCode::kInvalidUtf8,
                  "input is not valid UTF-8 at byte offset " + std::to_string(start + bad), start + bad));
     }
-    return replace_invalid_utf8(data);
+    return replace_invalid_utf8_anchored(data, {text_end, start}, repair_anchors);
+  }
+
+  // The input offset of an offset into the text (they differ after a lossy repair).
+  std::size_t input_offset(std::size_t text_offset) const {
+    auto after = std::upper_bound(repair_anchors.begin(), repair_anchors.end(), text_offset,
+                                  [](std::size_t t, const OffsetAnchor& a) { return t < a.text; });
+    if (after == repair_anchors.begin()) return text_offset;
+    --after;
+    return after->input + (text_offset - after->text);
   }
 
   void check_disallowed(std::string_view text, bool final) {
     if (disallowed.empty()) {
       dis_pos += text.size();
+      repair_anchors.clear();  // no error will need them
       return;
     }
     dis_window.append(text);
@@ -261,7 +275,7 @@ struct StreamState {
       const SpecialSet::Match m = disallowed.at(dis_window, p, final);
       if (m.undecided) break;
       if (m.token) {
-        const std::size_t at = dis_pos + p;
+        const std::size_t at = input_offset(dis_pos + p);
         fail(Error(ErrorCode::kDisallowedSpecial,
                    "Encountered text corresponding to disallowed special token '" + m.token->first +
                        "' at byte offset " + std::to_string(at) +
@@ -272,6 +286,9 @@ struct StreamState {
     }
     dis_window.erase(0, p);
     dis_pos += p;
+    auto first_kept = std::upper_bound(repair_anchors.begin(), repair_anchors.end(), dis_pos,
+                                       [](std::size_t t, const OffsetAnchor& a) { return t < a.text; });
+    if (first_kept - repair_anchors.begin() > 1) repair_anchors.erase(repair_anchors.begin(), first_kept - 1);
   }
 
   // Tokens of the whole remaining segment text seg[0, end), as a finished segment.
