@@ -4,14 +4,13 @@
 #   2. Python: `pip install .` into a fresh venv, then pytest over the Python package (Arrow,
 #      Spark and Ray integrations included) and the differential tests against pip tiktoken 0.14.0
 #      and openai-harmony 0.0.8, both run offline on our vocab files.
-#   3. Hardening (set the variable to 1 to run a stage, 0 to skip it):
-#      TOKCOUNT_TEST_ASAN=1  the C++ suite (tokcount_tests) built with ASan+UBSan in build-asan/
-#      TOKCOUNT_TEST_TSAN=1  the C++ suite built with TSan in build-tsan/ (the thread hammer too)
-#      TOKCOUNT_TEST_FUZZ=1  every libFuzzer target (tests/fuzz) for TOKCOUNT_FUZZ_SECONDS
-#                            (default 30) each, from corpora seeded by tests/fixtures
-#      Defaults: all three off until a full run of them has been seen
-#      green on a CI-like machine (they were written on a machine too loaded to run them end
-#      to end; see the README's Hardening section). CI enables what is on by default.
+#   3. Hardening, after the normal suite (each stage on by default; set its variable to 0 to
+#      skip it):
+#      TOKCOUNT_TEST_ASAN  the C++ suite under ASan+UBSan: Clang, build-asan/ (tools/fuzz.sh
+#                          builds that tree: the suite and the fuzz targets share it)
+#      TOKCOUNT_TEST_TSAN  the C++ suite under TSan: GCC, build-tsan/ (the thread hammer too)
+#      TOKCOUNT_TEST_FUZZ  every libFuzzer target (tests/fuzz) for TOKCOUNT_FUZZ_SECONDS
+#                          (default 30) each, from corpora seeded by tests/fixtures
 #      The Python suite is not run under sanitizers (the interpreter is not instrumented).
 # Exits non-zero if anything fails.
 set -euo pipefail
@@ -55,11 +54,9 @@ export TOKCOUNT_BENCH_DRIVER="$PWD/build/bench/tokcount_bench_driver"
 # ---- hardening stages --------------------------------------------------------------------
 # Sanitizer builds compile only the library and the GoogleTest binary (no CLI, proxy or
 # benchmarks): the CLI and Python front ends are skins over the same library code.
-sanitizer_suite() {  # dir, cmake option, filter of tests that cannot run under it
-  local dir=$1 option=$2 filter=$3
-  TOKCOUNT_BUILD_DIR=$dir TOKCOUNT_BUILD_TARGET="tokcount_tests tokcount_oom_tests" \
-    tools/setup.sh "$option" -DTOKCOUNT_BUILD_CLI=OFF -DTOKCOUNT_BUILD_PROXY=OFF -DTOKCOUNT_BUILD_BENCH=OFF
-  # One process per shard (gtest sharding), two at a time: the sanitizers slow each test 2-10x.
+sanitizer_suite() {  # build dir, filter of tests that cannot run under its sanitizer
+  local dir=$1 filter=$2
+  # One process per shard (gtest sharding), one per CPU: the sanitizers slow each test 2-10x.
   local shards=$(( $(nproc) > 1 ? $(nproc) : 1 )) pids=() rc=0 i
   for ((i = 0; i < shards; i++)); do
     GTEST_TOTAL_SHARDS=$shards GTEST_SHARD_INDEX=$i "$dir/tests/tokcount_tests" \
@@ -74,23 +71,36 @@ sanitizer_suite() {  # dir, cmake option, filter of tests that cannot run under 
   return $rc
 }
 
-if [ "${TOKCOUNT_TEST_ASAN:-0}" != 0 ]; then
-  echo "== C++ tests under ASan+UBSan (build-asan)"
+stage_start=$SECONDS
+if [ "${TOKCOUNT_TEST_ASAN:-1}" != 0 ]; then
+  echo "== C++ tests under ASan+UBSan (Clang, build-asan)"
+  # The library and the GoogleTest binaries only (no CLI, proxy or benchmarks): the CLI and
+  # Python front ends are skins over the same library code.
+  tools/fuzz.sh --build-only
   # Excluded: ThreadHammer (runs in the TSan build, the one that checks it; under ASan it only
   # costs time). Limits.* time ratios hold under ASan too but are already checked unsanitized.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    sanitizer_suite build-asan -DTOKCOUNT_SANITIZE=ON "-ThreadHammer.*:Limits.*"
+    sanitizer_suite build-asan "-ThreadHammer.*:Limits.*"
+  echo "   (ASan stage: $((SECONDS - stage_start)) s)"
 fi
-if [ "${TOKCOUNT_TEST_TSAN:-0}" != 0 ]; then
-  echo "== C++ tests under TSan (build-tsan)"
+stage_start=$SECONDS
+if [ "${TOKCOUNT_TEST_TSAN:-1}" != 0 ]; then
+  echo "== C++ tests under TSan (GCC, build-tsan)"
+  TOKCOUNT_BUILD_DIR=build-tsan TOKCOUNT_BUILD_TARGET="tokcount_tests tokcount_oom_tests" \
+    tools/setup.sh -DTOKCOUNT_TSAN=ON -DTOKCOUNT_BUILD_CLI=OFF -DTOKCOUNT_BUILD_PROXY=OFF -DTOKCOUNT_BUILD_BENCH=OFF
   # Excluded: Limits.* (timing under TSan's 5-15x slowdown measures the sanitizer, not the
-  # tokenizer) and Conformance.* (single-threaded vector checks, minutes under TSan, already run
-  # unsanitized and under ASan), WorkerPool.BatchesWorkInAForkedChild (TSan kills a child
-  # forked from a multi-threaded process by design: die_after_fork).
+  # tokenizer); the single-threaded exhaustive and megabyte checks (Conformance*, the stream
+  # encoder's exhaustive and random-chunking suites, Adversarial.*: 14 of the stage's 15 minutes
+  # on the dev machine, they cannot race, and they run unsanitized and under ASan);
+  # WorkerPool.BatchesWorkInAForkedChild (TSan kills a child forked from a multi-threaded
+  # process by design: die_after_fork).
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    sanitizer_suite build-tsan -DTOKCOUNT_TSAN=ON "-Limits.*:Conformance*.*:WorkerPool.BatchesWorkInAForkedChild"
+    sanitizer_suite build-tsan "-Limits.*:Conformance*.*:StreamEncoderExhaustive.*:StreamEncoder.RandomChunkings*:Adversarial.*:WorkerPool.BatchesWorkInAForkedChild"
+  echo "   (TSan stage: $((SECONDS - stage_start)) s)"
 fi
-if [ "${TOKCOUNT_TEST_FUZZ:-0}" != 0 ]; then
-  echo "== fuzz targets (build-fuzz, ${TOKCOUNT_FUZZ_SECONDS:-30} s each)"
+stage_start=$SECONDS
+if [ "${TOKCOUNT_TEST_FUZZ:-1}" != 0 ]; then
+  echo "== fuzz targets (build-asan, ${TOKCOUNT_FUZZ_SECONDS:-30} s each)"
   tools/fuzz.sh
+  echo "   (fuzz stage: $((SECONDS - stage_start)) s)"
 fi

@@ -2,7 +2,7 @@
 // (one 4 MB piece of letters, of digits, of whitespace, of punctuation; repeated merges;
 // combining marks; special-token text; invalid bytes in lossy mode) the time for 4x the input
 // must stay under 8x (linear is 4x, n log n about 4.4x; the slack absorbs a loaded machine).
-// Best of two runs per size. Sizes are 1 MB / 4 MB, or 256 kB / 1 MB in sanitizer builds.
+// Best of two runs per size, up to three rounds. Sizes are 1 MB / 4 MB, or 256 kB / 1 MB in sanitizer builds.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -66,11 +66,18 @@ void check_growth(const char* what, const std::string& shape, const std::functio
                   const std::function<std::string(std::size_t)>& make) {
   const std::string small = make(kSmall), big = make(4 * kSmall);
   run(small);  // warm up: first-use tables, memo
-  const double t1 = best_seconds([&] { run(small); });
-  const double t4 = best_seconds([&] { run(big); });
-  // Below 10 ms per MB-sized run, cache effects (1 MB stays in cache, 4 MB does not) and a
-  // loaded machine dominate the ratio; a superlinear path costs far more than that at 1 MB.
-  EXPECT_LT(t4, 8.0 * std::max(t1, 10e-3 * static_cast<double>(kSmall) / (1 << 20))) << what << " / " << shape << ": " << t1 << " s -> " << t4 << " s";
+  // Up to three rounds: a busy machine (ctest runs tests in parallel) can stretch one round's
+  // big run, but a quadratic path is 16x in every round, so passing one round is the verdict.
+  double t1 = 0, t4 = 0, limit = 0;
+  for (int round = 0; round < 3; ++round) {
+    t1 = best_seconds([&] { run(small); });
+    t4 = best_seconds([&] { run(big); });
+    // Below 10 ms per MB-sized run, cache effects (1 MB stays in cache, 4 MB does not) and a
+    // loaded machine dominate the ratio; a superlinear path costs far more than that at 1 MB.
+    limit = 8.0 * std::max(t1, 10e-3 * static_cast<double>(kSmall) / (1 << 20));
+    if (t4 < limit) break;
+  }
+  EXPECT_LT(t4, limit) << what << " / " << shape << ": " << t1 << " s -> " << t4 << " s (3 rounds)";
 }
 
 TEST(Limits, EncodeTimeGrowsAtMostNLogN) {
