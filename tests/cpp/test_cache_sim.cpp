@@ -280,6 +280,28 @@ TEST(CacheSim, AnthropicBreakpointRulesAndTtl) {
   EXPECT_EQ(later.matched_ttl, "1h");
 }
 
+// Found by fuzz_cache: a TTL outside the rules' table ended in an uncaught JSON type error.
+// It is a request the API rejects: a prediction with an error, the simulator still usable.
+TEST(CacheSim, AnthropicUnknownTtlIsAnErrorPredictionNotACrash) {
+  cache::Simulator sim;
+  for (const char* ttl : {"2h", "10m"}) {
+    auto r = anthropic_request("claude-sonnet-4-5", 1500, 1);
+    r["system"][0]["cache_control"]["ttl"] = ttl;
+    const auto bad = sim.add(0, prep(r));
+    EXPECT_NE(bad.error.find("ttl"), std::string::npos) << bad.error;
+    EXPECT_TRUE(has(bad, cache::Reason::kBreakpointRules));
+    EXPECT_EQ(bad.predicted_cached_tokens, 0u);
+  }
+  // Through the log-line entry point too, and a valid request afterwards is simulated normally.
+  auto r = anthropic_request("claude-sonnet-4-5", 1500, 1);
+  r["messages"][0]["content"][0]["cache_control"]["ttl"] = "5x";
+  ordered_json line{{"ts", 0}, {"request", r}};
+  EXPECT_FALSE(sim.add_log_line(line.dump()).error.empty());
+  const auto good = anthropic_request("claude-sonnet-4-5", 1500, 1);
+  EXPECT_TRUE(sim.add(10, prep(good)).error.empty());
+  EXPECT_GT(sim.add(20, prep(good)).predicted_cached_tokens, 1500u);
+}
+
 TEST(CacheSim, VllmAndSglangLru) {
   const cache::Prompt p = prep(sized_request(1000));
   cache::SimulatorOptions o;

@@ -467,6 +467,17 @@ void Simulator::Impl::predict_anthropic(const Prompt& p, double ts, double avail
     add_reason(out, Reason::kBreakpointRules, out.error, {"PC022"});
     return;
   }
+  // A TTL the rules do not list ("2h", a number) is a request the API rejects; checked before
+  // any cache state changes (found by fuzz_cache: it reached the TTL table unchecked).
+  for (std::size_t bp : bps) {
+    const std::string ttl = ttl_of(bp);
+    if (!r["ttl_s"].contains(ttl)) {
+      out.error = "cache_control ttl \"" + ttl + "\" at " + p.blocks[bp].path +
+                  " is not one the API accepts (\"5m\", \"1h\"): it rejects the request";
+      add_reason(out, Reason::kBreakpointRules, out.error, {"PC022"});
+      return;
+    }
+  }
   for (std::size_t j = 1; j < bps.size(); ++j)
     if (ttl_of(bps[j]) == "1h" && ttl_of(bps[j - 1]) == "5m") {
       out.error = "a 1h cache_control after a 5m one (1h entries must come first)";
