@@ -106,6 +106,17 @@ std::size_t final_turn_message(const Json& messages) {
   return first;
 }
 
+// The request's "messages" array (both layouts require it): its path goes to `path`, and the
+// model learns how many there are.
+const Json& messages_of(const Json& body, const std::string& root, RequestModel& m, std::string& path) {
+  const Json* msgs = find(body, "messages");
+  if (msgs == nullptr) shape_error(root, "missing \"messages\"");
+  path = member_path(root, "messages");
+  array_at(*msgs, path);
+  m.messages = msgs->size();
+  return *msgs;
+}
+
 bool is_reasoning_model(std::string_view model) {
   auto starts = [&](std::string_view p) { return model.substr(0, p.size()) == p; };
   if (starts("gpt-5") && model.find("-chat") == std::string_view::npos) return true;
@@ -151,11 +162,8 @@ void build_openai(const Json& body, Builder& b) {
       b.descriptions(pos, *js, jpath, "schema");
     }
   }
-  const Json* msgs = find(body, "messages");
-  if (msgs == nullptr) shape_error(root, "missing \"messages\"");
-  const std::string mpath = member_path(root, "messages");
-  array_at(*msgs, mpath);
-  m.messages = msgs->size();
+  std::string mpath;
+  const Json* msgs = &messages_of(body, root, m, mpath);
   const std::size_t final_msg = final_turn_message(*msgs);
   std::optional<std::size_t> last_explicit;  // GPT-5.6+ prompt_cache_breakpoint on a part
   m.final_turn = m.positions.size() + final_msg;
@@ -313,11 +321,8 @@ void build_anthropic(const Json& body, Builder& b) {
       }
     }
   }
-  const Json* msgs = find(body, "messages");
-  if (msgs == nullptr) shape_error(root, "missing \"messages\"");
-  const std::string mpath = member_path(root, "messages");
-  array_at(*msgs, mpath);
-  m.messages = msgs->size();
+  std::string mpath;
+  const Json* msgs = &messages_of(body, root, m, mpath);
   const std::size_t final_msg = final_turn_message(*msgs);
   m.final_turn = std::string::npos;
   for (std::size_t i = 0; i < msgs->size(); ++i) {
