@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lint_findings.hpp"
 #include "tokcount/lint.hpp"
 #include "tokcount/tokcount.h"
 
@@ -62,12 +63,7 @@ Result lint_log(const std::vector<Json>& requests) {
   return Linter(Config{}).lint_log(log);
 }
 
-std::vector<Finding> of_rule(const Result& r, std::string_view id) {
-  std::vector<Finding> out;
-  for (const Finding& f : r.findings)
-    if (f.rule->id == id) out.push_back(f);
-  return out;
-}
+using lint_test::of_rule;
 
 std::string rules_of(const Result& r) {
   std::string s;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tokcount/chat.hpp"
+#include "lint_findings.hpp"
 #include "tokcount/lint.hpp"
 #include "tokcount/tokcount.h"
 
@@ -38,12 +39,7 @@ const std::string& long_system() {
   return text;
 }
 
-std::vector<Finding> of_rule(const Result& r, std::string_view id) {
-  std::vector<Finding> out;
-  for (const Finding& f : r.findings)
-    if (f.rule->id == id) out.push_back(f);
-  return out;
-}
+using lint_test::of_rule;
 
 std::string rules_of(const Result& r) {
   std::set<std::string> ids;
