@@ -316,6 +316,30 @@ def test_large_and_repetitive_inputs():
             assert r50k.decode(r50k.encode(text)) == text
 
 
+def test_token_lists_outlive_their_encoding(r50k):
+    # Lists hold the encoding's shared (cached) ints by reference: they must stay valid, and
+    # plain ints, after the encoding that made them is gone.
+    import gc
+
+    text = "hello world, hello again <|endoftext|> " * 50
+    want = r50k.encode(text, allowed_special="all")
+    enc = tokcount.Encoding(
+        "r50k_copy",
+        pat_str=r50k._pat_str,
+        mergeable_ranks=r50k._mergeable_ranks,
+        special_tokens={"<|endoftext|>": 50256},
+    )
+    lists = [enc.encode(text, allowed_special="all") for _ in range(3)]
+    batch = enc.encode_batch([text, text], allowed_special="all")
+    del enc
+    gc.collect()
+    for got in lists + batch:
+        assert got == want
+        assert all(type(t) is int for t in got)
+    lists[0][0] = -1  # each call's list is its own
+    assert lists[1][0] == want[0]
+
+
 def test_simple_repeated():
     gpt2 = tokcount.get_encoding("gpt2")
     assert gpt2.encode("0" * 9) == [10535, 830]

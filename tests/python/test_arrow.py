@@ -292,7 +292,7 @@ def test_results_outlive_the_input_and_free_their_buffers():
 
 def test_long_calls_release_the_gil():
     enc = tokcount.get_encoding("cl100k_base")
-    arr = pa.array(["The quick brown fox jumps over the lazy dog. 1234567 " * 200] * 4000)  # ~40 MB
+    row = "The quick brown fox jumps over the lazy dog. 1234567 " * 200
     ticks = 0
     stop = threading.Event()
 
@@ -306,11 +306,17 @@ def test_long_calls_release_the_gil():
     thread.start()
     try:
         time.sleep(0.05)
-        before = ticks
-        start = time.perf_counter()
-        counts = tka.count_tokens(arr, encoding=enc, num_threads=1)
-        elapsed = time.perf_counter() - start
-        during = ticks - before
+        # Rows double until one call lasts long enough to watch (from ~40 MB; how long that
+        # takes depends on the machine and the engine's speed).
+        for rows in (4000, 8000, 16000, 32000, 64000):
+            arr = pa.array([row] * rows)
+            before = ticks
+            start = time.perf_counter()
+            counts = tka.count_tokens(arr, encoding=enc, num_threads=1)
+            elapsed = time.perf_counter() - start
+            during = ticks - before
+            if elapsed > 0.2:
+                break
     finally:
         stop.set()
         thread.join()
