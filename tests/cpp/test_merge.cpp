@@ -189,6 +189,46 @@ TEST(Merge, BacktrackingAgreesWithHeapOnLongPieces) {
   EXPECT_EQ(compared, 480u);
 }
 
+TEST(Merge, BacktrackingVerdictsNeverCrossVocabularies) {
+  // merge_backtrack keeps recent compatible() verdicts per thread. The same rank pair means
+  // different tokens in different vocabularies, so a thread that switches vocabulary on every
+  // piece (a gateway counting for several models) must never reuse one vocabulary's verdict in
+  // another. The same texts in every vocabulary, repeated, so that the cache would hit;
+  // whitespace runs catch a verdict leaking from r50k into p50k (same ranks, p50k adds
+  // merges of spaces), token soup one leaking between cl100k and o200k.
+  std::mt19937 rng(23);
+  std::vector<std::string> texts;
+  const std::string alphabets[] = {"abcdefghijklmnopqrstuvwxyz", "\xE4\xB8\xAD\xE6\x96\x87\xE5\x9B\xBD\xE4\xBA\xBA",
+                                   "\xD0\xB0\xD0\xB1\xD0\xB2\xD0\xB3\xD0\xB4", "!\"#$%&'()*+,-./:;<=>?@", "  \t\n"};
+  for (int i = 0; i < 36; ++i) {
+    std::string s;
+    const std::size_t len = 40 + rng() % 400;
+    if (i % 3 == 2) {  // token soup from one of the vocabularies: pairs whose verdicts differ
+      const auto& soup = builtin_table(i % 2 ? BuiltinVocab::kCl100k : BuiltinVocab::kO200k);
+      while (s.size() < len) s += soup.bytes_of(static_cast<Rank>(rng() % soup.rank_limit()));
+    } else {
+      const std::string& alpha = alphabets[i % std::size(alphabets)];
+      while (s.size() < len) s += alpha[rng() % alpha.size()];
+    }
+    texts.push_back(s);
+  }
+  const BuiltinVocab vocabs[] = {BuiltinVocab::kCl100k, BuiltinVocab::kO200k, BuiltinVocab::kR50k, BuiltinVocab::kP50k};
+  std::vector<std::vector<Rank>> want;  // heap loop: no per-thread state
+  for (BuiltinVocab which : vocabs)
+    for (const auto& t : texts) want.push_back(heap_loop(builtin_table(which), t));
+  std::size_t compared = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t t = 0; t < texts.size(); ++t) {
+      for (std::size_t k = 0; k < std::size(vocabs); ++k) {
+        ASSERT_EQ(backtrack(builtin_table(vocabs[k]), texts[t]), want[k * texts.size() + t])
+            << "vocabulary " << k << ", text " << t << ", round " << round;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 3 * texts.size() * std::size(vocabs));
+}
+
 TEST(Merge, CompatibleMatchesReMerging) {
   // compatible(a, b) is exactly "BPE of bytes(a) + bytes(b) is [a, b]".
   std::mt19937 rng(5);

@@ -55,9 +55,53 @@ inline Rank longest_token(const VocabTable& v, const std::uint8_t* p, std::size_
   return best;
 }
 
+// compatible()'s recent verdicts, per thread. Why: text repeats its token pairs (a Chinese
+// character beside its usual neighbours, the same letters again and again), while a verdict is
+// a walk of several probes into multi-megabyte tables (a cache miss each on long pieces); a hit
+// here is one load from a 128 KiB table. Exact: an entry holds the whole pair and the epoch of
+// the vocabulary it was computed for (a new epoch whenever the thread switches vocabulary),
+// so a verdict is only ever reused for the same pair of the same vocabulary.
+// Entry: epoch (27 bits) | a (18) | b (18) | verdict (1); 0 = empty. Ranks must fit 18 bits
+// (every built-in vocabulary does; larger custom ones bypass it).
+class PairVerdicts {
+ public:
+  static constexpr unsigned kRankBits = 18;
+
+  bool compatible(const VocabTable& v, Rank a, Rank b) noexcept {
+    if (v.id() != vocab_id_) switch_to(v);
+    if (!usable_) return merge::compatible(v, a, b);
+    const std::uint64_t pair = std::uint64_t{a} << kRankBits | b;
+    const std::uint64_t tag = (epoch_ << (2 * kRankBits) | pair) << 1;
+    std::uint64_t& slot = slots_[static_cast<std::size_t>((pair * 0x9E3779B97F4A7C15ull) >> (64 - kBits))];
+    if ((slot & ~std::uint64_t{1}) == tag) return slot & 1;
+    const bool ok = merge::compatible(v, a, b);
+    slot = tag | ok;
+    return ok;
+  }
+
+ private:
+  static constexpr unsigned kBits = 14;  // 16384 entries x 8 B = 128 KiB
+  static constexpr std::uint64_t kEpochLimit = std::uint64_t{1} << (63 - 2 * kRankBits);
+
+  void switch_to(const VocabTable& v) noexcept {
+    vocab_id_ = v.id();
+    usable_ = v.rank_limit() <= (Rank{1} << kRankBits);
+    if (++epoch_ == kEpochLimit) {  // epochs exhausted: forget everything, start again at 1
+      slots_.assign(slots_.size(), 0);
+      epoch_ = 1;
+    }
+  }
+
+  std::vector<std::uint64_t> slots_ = std::vector<std::uint64_t>(std::size_t{1} << kBits, 0);
+  std::uint64_t vocab_id_ = 0;
+  std::uint64_t epoch_ = 0;  // 0 is never used by an entry: empty slots never match
+  bool usable_ = false;
+};
+
 struct Scratch {
   std::vector<std::uint64_t> dead;  // bit i: no encoding of the text continues from position i
   std::vector<Rank> stack;
+  PairVerdicts verdicts;
 };
 
 }  // namespace
@@ -72,7 +116,7 @@ void merge_backtrack(const VocabTable& v, const std::uint8_t* p, std::size_t n, 
   Rank next = longest_token(v, p, n);
   while (pos < n) {
     const std::size_t end = pos + v.token_length(next);
-    if (!is_dead(end) && (s.stack.empty() || compatible(v, s.stack.back(), next))) {
+    if (!is_dead(end) && (s.stack.empty() || s.verdicts.compatible(v, s.stack.back(), next))) {
       s.stack.push_back(next);
       pos = end;
       if (pos < n) next = longest_token(v, p + pos, n - pos);
