@@ -388,6 +388,15 @@ TEST(LintRules, CacheMinimumTable) {
   EXPECT_EQ(cache_minimum_for_model("claude-opus-5").tokens, 512u);
   EXPECT_EQ(cache_minimum_for_model("gemini-2.5-pro").tokens, 2048u);
   EXPECT_FALSE(cache_minimum_for_model("my-local-model").known);
+  // Read from cache_rules.json, the simulator's table: providers as the rows say, and the
+  // simulator's catch-all row for unknown models does not make a model known here.
+  EXPECT_EQ(cache_minimum_for_model("claude-sonnet-4-5").provider, "anthropic");
+  EXPECT_EQ(cache_minimum_for_model("gemini-3-pro").tokens, 4096u);
+  EXPECT_EQ(cache_minimum_for_model("gemini-3-pro").provider, "gemini");
+  EXPECT_EQ(cache_minimum_for_model("o3-mini").provider, "openai");
+  EXPECT_TRUE(cache_minimum_for_model("ft:gpt-4.1-mini:org::id").known);
+  EXPECT_FALSE(cache_minimum_for_model("claude-unreleased-9").known);
+  EXPECT_FALSE(cache_minimum_for_model("").known);
 }
 
 // ---- PC024 / PC025 / PC026 -------------------------------------------------------------------

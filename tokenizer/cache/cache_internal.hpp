@@ -5,9 +5,15 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tokcount/cache.hpp"
 
 namespace tokcount::cache::detail {
+
+// data/cache_rules.json (embedded), parsed once: every provider constant the simulator and the
+// linter's cache rules use.
+const nlohmann::json& cache_rules();
 
 // The prefix level of a rendered segment.
 Level segment_level(const chat::Request& r, const chat::Segment& s);

@@ -33,6 +33,13 @@ extern const char tokcount_cache_rules_json[], tokcount_cache_rules_json_end[];
 
 namespace tokcount::cache {
 
+const nlohmann::json& detail::cache_rules() {
+  static const nlohmann::json doc = nlohmann::json::parse(
+      std::string_view(tokcount_cache_rules_json,
+                       static_cast<std::size_t>(tokcount_cache_rules_json_end - tokcount_cache_rules_json)));
+  return doc;
+}
+
 const char* confidence_name(Confidence c) noexcept {
   switch (c) {
     case Confidence::kHigh: return "high";
@@ -46,12 +53,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-const Json& rules() {
-  static const Json doc = Json::parse(
-      std::string_view(tokcount_cache_rules_json,
-                       static_cast<std::size_t>(tokcount_cache_rules_json_end - tokcount_cache_rules_json)));
-  return doc;
-}
+const Json& rules() { return detail::cache_rules(); }
 
 Confidence parse_conf(const std::string& s) {
   return s == "high" ? Confidence::kHigh : s == "medium" ? Confidence::kMedium : Confidence::kLow;

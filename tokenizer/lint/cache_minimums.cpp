@@ -1,65 +1,34 @@
-// Minimum cacheable prefix per model family, for PC019 BELOW_MINIMUM. The numbers are the
-// spec's (prompt-cache.md 1 and 3.2, latest snapshot where snapshots disagree). They are data,
-// kept in this one table; the prompt-cache simulator (issue 5) will own the canonical,
-// loadable per-provider table and this lookup should then read from it.
+// Minimum cacheable prefix per model family, for PC019 BELOW_MINIMUM. The numbers live in one
+// place, cache/data/cache_rules.json (the spec's prompt-cache.md 1 and 3.2, sources named
+// there), which the prompt-cache simulator reads too: a provider change is one edit.
+#include <exception>
+#include <string>
 #include <string_view>
 
+#include "cache/cache_internal.hpp"
 #include "tokcount/lint.hpp"
 
 namespace tokcount::lint {
-namespace {
-
-struct MinimumRow {
-  std::string_view prefix;  // model id prefix; the first matching row wins
-  std::string_view provider;
-  std::size_t tokens;
-};
-
-// Specific prefixes before general ones.
-constexpr MinimumRow kMinimums[] = {
-    // Anthropic, later-2026 snapshot [DOC-2 S20, S27, S28]; 2026-04 [DOC S7] for Mythos Preview.
-    {"claude-mythos-preview", "anthropic", 4096},
-    {"claude-opus-5", "anthropic", 512},
-    {"claude-fable-5", "anthropic", 512},
-    {"claude-mythos-5", "anthropic", 512},
-    {"claude-sonnet-5", "anthropic", 1024},
-    {"claude-opus-4-8", "anthropic", 1024},
-    {"claude-opus-4-7", "anthropic", 2048},
-    {"claude-opus-4-6", "anthropic", 4096},
-    {"claude-opus-4-5", "anthropic", 4096},
-    {"claude-haiku-4-5", "anthropic", 4096},
-    {"claude-sonnet-4-6", "anthropic", 1024},
-    {"claude-sonnet-4-5", "anthropic", 1024},
-    {"claude-opus-4-1", "anthropic", 1024},
-    {"claude-opus-4", "anthropic", 1024},
-    {"claude-sonnet-4", "anthropic", 1024},
-    {"claude-3-7-sonnet", "anthropic", 1024},
-    {"claude-3-5-sonnet", "anthropic", 1024},
-    {"claude-3-opus", "anthropic", 1024},
-    {"claude-3-5-haiku", "anthropic", 2048},
-    {"claude-3-haiku", "anthropic", 2048},
-    // Gemini implicit caching, 2026 snapshot [DOC S11].
-    {"gemini-3", "gemini", 4096},
-    {"gemini-2.5", "gemini", 2048},
-    // OpenAI: automatic caching from 1024 tokens on gpt-4o and newer [DOC S1, S2].
-    {"gpt-4o", "openai", 1024},
-    {"gpt-4.1", "openai", 1024},
-    {"gpt-4.5", "openai", 1024},
-    {"gpt-5", "openai", 1024},
-    {"gpt-realtime", "openai", 1024},
-    {"chatgpt-4o", "openai", 1024},
-    {"o1", "openai", 1024},
-    {"o3", "openai", 1024},
-    {"o4", "openai", 1024},
-    {"ft:gpt-4o", "openai", 1024},
-    {"ft:gpt-4.1", "openai", 1024},
-};
-
-}  // namespace
 
 CacheMinimum cache_minimum_for_model(std::string_view model) noexcept {
-  for (const MinimumRow& row : kMinimums)
-    if (model.substr(0, row.prefix.size()) == row.prefix) return {row.tokens, true, row.provider};
+  try {
+    const nlohmann::json& rules = cache::detail::cache_rules();
+    // Anthropic and Gemini: [prefix, tokens] rows, specific prefixes first, the first match wins.
+    for (const std::string_view provider : {"anthropic", "gemini"}) {
+      for (const nlohmann::json& row : rules.at(std::string(provider)).at("minimums")) {
+        const std::string& prefix = row.at(0).get_ref<const std::string&>();
+        // The simulator's catch-all row (""): a model the table does not know stays unknown here.
+        if (!prefix.empty() && model.starts_with(prefix)) return {row.at(1).get<std::size_t>(), true, provider};
+      }
+    }
+    const nlohmann::json& openai = rules.at("openai");
+    for (const nlohmann::json& prefix : openai.at("cached_model_prefixes"))
+      if (model.starts_with(prefix.get_ref<const std::string&>()))
+        return {openai.at("minimum_tokens").get<std::size_t>(), true, "openai"};
+  } catch (const std::exception&) {
+    // A malformed embedded table (its tests would fail first) or no memory to parse it:
+    // reported as an unknown model rather than thrown from a noexcept lookup.
+  }
   return {};
 }
 
