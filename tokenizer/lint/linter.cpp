@@ -165,8 +165,8 @@ TokenIndex index_tokens(const Encoding& enc, std::string_view text) {
 Linter::Linter(Config config) : config_(std::move(config)) {
   if (!config_.encoding.empty()) {
     encoding_ = Encoding::get(config_.encoding);
-    tokens_estimated_ = !cache_minimum_for_model(config_.model).known ||
-                        cache_minimum_for_model(config_.model).provider != "openai";
+    const auto minimum = cache_minimum_for_model(config_.model);
+    tokens_estimated_ = !minimum.known || minimum.provider != "openai";
     return;
   }
   try {
