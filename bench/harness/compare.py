@@ -49,6 +49,14 @@ REPO = HERE.parent.parent
 CPP = "tokcount-cpp"
 REFERENCE = "tiktoken"
 ALL_TOOLS = [CPP] + [p.name for p in peers.PEERS]
+PY = "tokcount-py"
+BATCH_1T = "batch_1t"  # tokcount's batch call on one thread, in the multi-CPU phase
+
+
+def paired_scaling(multi: "Cell | None", single: "Cell | None") -> float | None:
+    if not multi or not single or multi.status != "ok" or single.status != "ok":
+        return None
+    return report.paired_ratio(single.samples, multi.samples)
 
 
 @dataclass
@@ -57,7 +65,7 @@ class Cell:
     encoding: str
     input: str
     group: str
-    mode: str  # encode | count | batch | loop
+    mode: str  # encode | count | batch | loop | batch_1t (tokcount, one thread, multi-CPU phase)
     cpus: int
     tool: str
     bytes: int = 0
@@ -244,7 +252,6 @@ class Run:
     def measure(self, workers: dict[str, Worker], loaded: dict[str, dict], enc: str, inp: Input, mode: str,
                 cpus: int) -> None:
         a = self.args
-        threads = cpus
         tools = [t for t in a.tools if t in loaded]
         if mode == "count":
             tools = [t for t in tools if loaded[t].get("has_count", True)]
@@ -255,10 +262,17 @@ class Run:
         except (WorkerError, Timeout) as e:
             self.notes.append(f"{enc} {inp.name}: tokcount reference failed ({e}); input skipped")
             return
-        cells: dict[str, Cell] = {}
-        for tool in tools:
-            c = Cell(enc, inp.name, inp.group, mode, cpus, tool, bytes=inp.bytes)
-            cells[tool] = c
+        # A run: (tool, mode label, threads asked for). On several CPUs tokcount's batch is also
+        # timed on one thread in the same worker, interleaved with the multi-thread calls: the
+        # scaling target is the ratio of such adjacent samples, not of two phases of the run
+        # minutes apart (this VM's speed drifts by ±20% over minutes, more than the effect).
+        runs = [(t, mode, cpus) for t in tools]
+        if mode == "batch" and cpus > 1:
+            runs += [(t, BATCH_1T, 1) for t in (CPP, PY) if t in tools]
+        cells: dict[tuple[str, str], Cell] = {}
+        for tool, label, threads in runs:
+            c = Cell(enc, inp.name, inp.group, label, cpus, tool, bytes=inp.bytes)
+            cells[tool, label] = c
             self.cells.append(c)
             w = workers[tool]
             try:
@@ -272,32 +286,37 @@ class Run:
                 c.status, c.note = "timeout", f"first call: {e}"
             except WorkerError as e:
                 c.status, c.note = ("skip" if e.skip else "error"), str(e)
-        live = [t for t in tools if cells[t].status == "ok"]
+        live = [r for r in runs if cells[r[0], r[1]].status == "ok"]
         # Calls per sample: enough to last --min-time, each on its own variant of the text (held
         # in memory by the worker: at most 1000 calls and 256 MiB of variants).
         cap = 1000 if inp.is_docs else max(1, min(1000, (256 << 20) // max(1, inp.bytes)))
-        inner = {t: max(1, min(cap, round(a.min_time / max(cells[t].cold or 1e-9, 1e-9)))) for t in live}
+        inner = {r: max(1, min(cap, round(a.min_time / max(cells[r[0], r[1]].cold or 1e-9, 1e-9)))) for r in live}
         # A tool whose single call exceeds the sample budget many times over gets one sample.
-        reps = {t: (a.reps if (cells[t].cold or 0) < 10 * max(a.min_time, 0.5) else 1) for t in live}
-        for r in range(a.reps):
-            order = live[r % len(live):] + live[:r % len(live)] if live else []
-            for t in order:
-                c = cells[t]
-                if c.status != "ok" or len(c.samples) >= reps[t]:
+        reps = {r: (a.reps if (cells[r[0], r[1]].cold or 0) < 10 * max(a.min_time, 0.5) else 1) for r in live}
+        for rep in range(a.reps):
+            order = live[rep % len(live):] + live[:rep % len(live)] if live else []
+            for r in order:
+                tool, label, threads = r
+                c = cells[tool, label]
+                if c.status != "ok" or len(c.samples) >= reps[r]:
                     continue
                 try:
-                    # Seed r + 1: this repetition's rotations of the text (the same for every tool).
-                    reply = workers[t].request(["time", enc, mode, str(threads), str(inp.path), str(inner[t]),
-                                                str(r + 1)], a.timeout)
-                    c.samples.append(reply["seconds"] / inner[t])
+                    # Seed rep + 1: this repetition's rotations of the text (the same for every tool).
+                    reply = workers[tool].request(["time", enc, mode, str(threads), str(inp.path), str(inner[r]),
+                                                   str(rep + 1)], a.timeout)
+                    c.samples.append(reply["seconds"] / inner[r])
                     # Means per call: the variants are a little shorter than the input.
                     c.bytes, c.tokens = reply["bytes"], reply["tokens"]
                 except Timeout as e:
                     c.status, c.note = "timeout", str(e)
                 except WorkerError as e:
                     c.status, c.note = "error", str(e)
-        line = "  ".join(f"{t}={cells[t].mb_s:.1f}" if cells[t].mb_s else f"{t}:{cells[t].status}" for t in tools)
+        line = "  ".join(f"{t}={cells[t, m].mb_s:.1f}" if cells[t, m].mb_s else f"{t}:{cells[t, m].status}"
+                         for t, m, _ in runs if m == mode)
         print(f"  {enc:12} {inp.name:28} {mode:6} {cpus}cpu  MB/s: {line}", flush=True)
+        paired = [f"{t}={x:.2f}x" for t in (CPP, PY) if (x := paired_scaling(cells.get((t, mode)), cells.get((t, BATCH_1T))))]
+        if paired:
+            print(f"  {'':12} {'':28} {cpus} threads / 1, same worker, adjacent samples: {'  '.join(paired)}", flush=True)
 
     def throughput(self) -> None:
         inputs = self.build_inputs()

@@ -257,3 +257,47 @@ def test_tiny_harness_run(driver, tmp_path):
     assert summary.startswith("<!-- bench:summary:start -->") and "Python call on a 10-byte string" in summary
     assert (out / "results.csv").read_text().count("\n") == len(cells) + 1
     shutil.rmtree(tmp_path / "work")
+
+
+def test_paired_ratio_is_the_median_of_adjacent_pairs():
+    import report
+    # Repetition 2 ran on a machine twice as slow for both calls: its ratio is still 2.
+    assert report.paired_ratio([2.0, 4.0, 2.2], [1.0, 2.0, 1.0]) == 2.0
+    assert report.paired_ratio([], [1.0]) is None
+
+
+def test_batch_scaling_prefers_paired_samples_over_phases():
+    import report
+
+    def cell(tool, mode, cpus, samples, mb_s):
+        return {"encoding": "cl100k_base", "input": "x/docs_1.7KB", "group": "shape", "mode": mode, "cpus": cpus,
+                "tool": tool, "status": "ok", "samples": samples, "mb_s": mb_s}
+    r = report.Results({"versions": {"tokcount-cpp": "0", "tiktoken": "0"}, "cells": [
+        cell("tokcount-cpp", "batch", 1, [1.0], 100.0),
+        cell("tokcount-cpp", "batch", 2, [0.6, 0.5], 120.0),   # phases would say 1.2x
+        cell("tokcount-cpp", "batch_1t", 2, [1.2, 0.95], 60.0),  # paired: 2.0x and 1.9x
+        cell("tiktoken", "batch", 1, [1.0], 10.0),
+        cell("tiktoken", "batch", 2, [0.7], 15.0),
+    ]})
+    rows = {(t, how): x for _, _, t, x, how in report.batch_scaling(r)}
+    assert rows == {("tokcount-cpp", "paired"): pytest.approx(1.95), ("tiktoken", "phases"): pytest.approx(1.5)}
+
+
+def test_two_cpu_batch_times_tokcount_on_one_thread_in_the_same_worker(driver, tmp_path):
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs 2 CPUs")
+    out = tmp_path / "results"
+    argv = ["--tools", "tokcount-cpp", "--groups", "shapes", "--shape-bytes", "8K", "--encodings", "cl100k_base",
+            "--reps", "3", "--min-time", "0.001", "--threads", "2", "--sections", "throughput", "--no-plots",
+            "--driver", str(driver), "--work", str(tmp_path / "work"), "--out", str(out), "--corpus-dir",
+            str(tmp_path / "no-corpus")]
+    r = subprocess.run([sys.executable, str(HARNESS / "compare.py"), *argv], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    cells = json.loads((out / "results.json").read_text())["cells"]
+    single = [c for c in cells if c["mode"] == "batch_1t"]
+    multi = [c for c in cells if c["mode"] == "batch"]
+    assert single and len(single) == len(multi)
+    assert all(c["cpus"] == 2 and len(c["samples"]) == 3 and c["tokens"] > 0 for c in single)
+    assert "same worker, adjacent samples" in r.stdout
+    assert "| paired |" in (out / "results.md").read_text()
