@@ -18,7 +18,9 @@ How a number is made (the honesty rules):
   * Ratios are to tiktoken on the same input, encoding and thread count; "count" is compared
     with tiktoken's encode (tiktoken has no count).
   * Threads: "1 CPU" pins each worker to one core (a tool that spawns threads gets no second
-    core); "2 CPUs" gives two cores, and batch calls are asked for 2 threads.
+    core); "2 CPUs" gives two cores, and batch calls are asked for 2 threads. tokcount's batch
+    scaling is the median ratio of 1-thread and 2-thread calls interleaved in that same 2-CPU
+    worker (the 1-CPU phase ran minutes earlier, and this VM drifts more than the effect).
   * Bounded: a request that does not answer within --timeout kills the worker; the cell says
     "timeout" and the run goes on.
 """
