@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <random>
+#include <span>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pretokenizer/patterns.hpp"
@@ -241,6 +244,91 @@ TEST(Batch, ThreadsGiveSameResultsInOrder) {
   texts[5] = "<|endoftext|>";
   texts[200] = "\xFF";
   EXPECT_EQ(capture([&] { enc->encode_batch(texts, {}, 2); }).code(), ErrorCode::kDisallowedSpecial);
+}
+
+TEST(Batch, TinyTextsClaimedInChunksKeepOrderAndTheFirstError) {
+  const auto enc = Encoding::get("o200k_base");
+  std::vector<std::string> owned;
+  for (int i = 0; i < 5000; ++i) owned.push_back(std::to_string(i * 7919) + (i % 3 ? " x" : "!"));
+  std::vector<std::string_view> texts(owned.begin(), owned.end());
+  const auto counts = enc->count_batch(texts, {}, 3);
+  ASSERT_EQ(counts.size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) ASSERT_EQ(counts[i], enc->count(texts[i])) << i;
+  texts[4000] = "\xFF";  // same chunk neighbourhood as the next one: the lower index wins
+  texts[4001] = "<|endoftext|>";
+  EXPECT_EQ(capture([&] { enc->count_batch(texts, {}, 3); }).code(), ErrorCode::kInvalidUtf8);
+}
+
+// The texts delivered by encode_batch_in_order, checked to come in order, each once, on the
+// calling thread.
+struct Delivered {
+  std::vector<std::vector<Rank>> results;
+  bool on_other_thread = false, out_of_order = false;
+};
+
+Delivered deliver_all(const Encoding& enc, std::span<const std::string_view> texts, unsigned threads) {
+  Delivered d;
+  const auto caller = std::this_thread::get_id();
+  enc.encode_batch_in_order(texts, {}, threads, [&](std::size_t first, std::span<std::vector<Rank>> r) {
+    if (std::this_thread::get_id() != caller) d.on_other_thread = true;
+    if (first != d.results.size() || r.empty()) d.out_of_order = true;
+    for (auto& tokens : r) d.results.push_back(std::move(tokens));
+  });
+  return d;
+}
+
+TEST(Batch, InOrderDeliversEveryTextOnceInOrderOnTheCallingThread) {
+  const auto enc = Encoding::get("cl100k_base");
+  std::vector<std::string> owned;
+  std::mt19937 rng(11);
+  for (int i = 0; i < 700; ++i)  // tiny texts and a few of tens of kilobytes, so chunks differ in cost
+    owned.push_back(i % 97 == 0 ? std::string(40000 + i, static_cast<char>('a' + i % 26)) : "doc " + std::to_string(rng()) + " end");
+  std::vector<std::string_view> texts(owned.begin(), owned.end());
+  for (unsigned threads : {1u, 2u, 4u}) {
+    const Delivered d = deliver_all(*enc, texts, threads);
+    EXPECT_FALSE(d.on_other_thread) << threads;
+    EXPECT_FALSE(d.out_of_order) << threads;
+    ASSERT_EQ(d.results.size(), texts.size()) << threads;
+    for (std::size_t i = 0; i < texts.size(); ++i) ASSERT_EQ(d.results[i], enc->encode(texts[i])) << threads << " " << i;
+  }
+  EXPECT_TRUE(deliver_all(*enc, {}, 2).results.empty());
+}
+
+TEST(Batch, InOrderStopsAtTheFirstErrorAfterDeliveringEverythingBeforeIt) {
+  const auto enc = Encoding::get("cl100k_base");
+  std::vector<std::string> owned(400, "a text that encodes");
+  owned[150] = "<|endoftext|>";
+  owned[390] = "\xFF";
+  std::vector<std::string_view> texts(owned.begin(), owned.end());
+  for (unsigned threads : {1u, 2u, 4u}) {
+    std::size_t delivered = 0;
+    const Error e = capture([&] {
+      enc->encode_batch_in_order(texts, {}, threads,
+                                 [&](std::size_t first, std::span<std::vector<Rank>> r) { delivered = first + r.size(); });
+    });
+    EXPECT_EQ(e.code(), ErrorCode::kDisallowedSpecial) << threads;
+    EXPECT_EQ(delivered, 150u) << threads;
+  }
+  // The consumer's own exception comes out too, and deliver is not called again after it.
+  owned[150] = owned[390] = "fine";
+  for (unsigned threads : {1u, 2u}) {
+    int calls_after_throw = 0;
+    bool thrown = false;
+    try {
+      enc->encode_batch_in_order(texts, {}, threads, [&](std::size_t first, std::span<std::vector<Rank>> r) {
+        if (thrown) ++calls_after_throw;
+        if (first + r.size() > 200) {
+          thrown = true;
+          throw std::runtime_error("consumer failed");
+        }
+      });
+      ADD_FAILURE() << "no exception with " << threads << " threads";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "consumer failed");
+    }
+    EXPECT_TRUE(thrown);
+    EXPECT_EQ(calls_after_throw, 0) << threads;
+  }
 }
 
 TEST(EncodeBytes, MatchesTiktokenOnTruncatedUtf8) {

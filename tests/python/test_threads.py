@@ -46,6 +46,25 @@ def test_batch_on_large_inputs_uses_threads_consistently():
     assert enc.count_batch(texts, disallowed_special=(), num_threads=4) == [len(s) for s in serial]
 
 
+def test_pipelined_batch_keeps_order_and_reports_the_first_error():
+    # Large enough for several threads: lists are built on the caller while pool threads encode.
+    enc = tokcount.get_encoding("cl100k_base")
+    texts = [t * 40 for t in _texts(400, seed=5)]
+    assert sum(len(t) for t in texts) > 256 * 1024
+    serial = [enc.encode_ordinary(t) for t in texts]
+    for threads in (2, 3):
+        assert enc.encode_ordinary_batch(texts, num_threads=threads) == serial
+    bad = texts[:]
+    bad[300] = "<|endoftext|>"
+    bad[350] = "<|fim_prefix|>"
+    with pytest.raises(ValueError, match="'<\\|endoftext\\|>'"):
+        enc.encode_batch(bad, num_threads=2)
+    # Several Python threads running pipelined batches at once each get their own results.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda k: enc.encode_ordinary_batch(texts[k:], num_threads=2), range(4)))
+    assert results == [serial[k:] for k in range(4)]
+
+
 def test_concurrent_first_use_of_lazy_state():
     # Lazily built state (the vocabulary dict, the sorted index) is safe to race on.
     enc = tokcount.Encoding._builtin("p50k_base")  # fresh object, nothing built yet

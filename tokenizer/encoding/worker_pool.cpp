@@ -27,10 +27,10 @@ class Pool {
   // piece memos: a request for more is served by this many.
   static constexpr unsigned kMaxThreads = 256;
 
-  void run(unsigned helpers, const std::function<void()>& body) {
+  void run(unsigned helpers, const std::function<void()>& helper_body, const std::function<void()>& caller_body) {
     helpers = std::min(helpers, kMaxThreads);
     Job job;
-    job.body = &body;
+    job.body = &helper_body;
     {
       std::lock_guard<std::mutex> lock(mu_);
       while (threads_.size() < helpers) threads_.emplace_back([this] { work(); });
@@ -42,7 +42,7 @@ class Pool {
     } else {
       wake_.notify_all();
     }
-    body();
+    caller_body();
     std::unique_lock<std::mutex> lock(mu_);
     if (job.queued != 0) {  // nothing left to do: withdraw the slots no helper took
       queue_.erase(std::remove(queue_.begin(), queue_.end(), &job), queue_.end());
@@ -102,12 +102,14 @@ Pool& pool() {
 
 }  // namespace
 
-void run_on_pool(unsigned helpers, const std::function<void()>& body) {
+void run_on_pool(unsigned helpers, const std::function<void()>& body) { run_on_pool(helpers, body, body); }
+
+void run_on_pool(unsigned helpers, const std::function<void()>& helper_body, const std::function<void()>& caller_body) {
   if (helpers == 0) {
-    body();
+    caller_body();
     return;
   }
-  pool().run(helpers, body);
+  pool().run(helpers, helper_body, caller_body);
 }
 
 }  // namespace tokcount::detail

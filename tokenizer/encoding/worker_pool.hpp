@@ -21,4 +21,8 @@ namespace tokcount::detail {
 // atomic index) and return when there are none left; it must not throw.
 void run_on_pool(unsigned helpers, const std::function<void()>& body);
 
+// The same, with a different body on the calling thread (e.g. one that also hands finished
+// results to its caller); caller_body() must not throw either.
+void run_on_pool(unsigned helpers, const std::function<void()>& helper_body, const std::function<void()>& caller_body);
+
 }  // namespace tokcount::detail

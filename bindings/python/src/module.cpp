@@ -723,9 +723,19 @@ CoreBPE(encoder: dict[bytes, int], special_tokens_encoder: dict[str, int], patte
              const EncodeOptions o = ordinary ? ordinary_options() : options_of(allowed, disallowed);
              const BatchTexts b = batch_of(texts, true);
              const unsigned threads = threads_for(num_threads, b.total, b.views.size());
-             const auto r = run(b.total, [&] { return c.enc->encode_batch(b.views, o, threads); });
-             py::list out(r.size());
-             for (std::size_t i = 0; i < r.size(); ++i) out[i] = c.list_of(r[i]);
+             py::list out(b.views.size());
+             if (threads <= 1) {
+               const auto r = run(b.total, [&] { return c.enc->encode_batch(b.views, o, 1); });
+               for (std::size_t i = 0; i < r.size(); ++i) out[i] = c.list_of(r[i]);
+               return out;
+             }
+             // Lists are built (under the GIL) while pool threads encode the later texts.
+             run(kAlwaysRelease, [&] {
+               c.enc->encode_batch_in_order(b.views, o, threads, [&](std::size_t first, std::span<std::vector<Rank>> r) {
+                 py::gil_scoped_acquire gil;
+                 for (std::size_t k = 0; k < r.size(); ++k) out[first + k] = c.list_of(r[k]);
+               });
+             });
              return out;
            })
       .def("_count_batch",

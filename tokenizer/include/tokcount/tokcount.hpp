@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -163,6 +164,15 @@ class Encoding {
   std::vector<std::size_t> count_batch(std::span<const std::string_view> texts,
                                        const EncodeOptions& options = {},
                                        unsigned num_threads = 0) const;
+
+  // encode_batch for a consumer that must run on the calling thread (e.g. one holding a
+  // language runtime's lock): deliver(first, results) is called on the calling thread, in input
+  // order, with each run of consecutive finished texts (results[k] holds text first + k's tokens
+  // and may be moved from), while up to num_threads - 1 pool threads encode later texts. The
+  // first error in input order (or deliver's) is thrown after every text before it was delivered.
+  using BatchConsumer = std::function<void(std::size_t first, std::span<std::vector<Rank>> results)>;
+  void encode_batch_in_order(std::span<const std::string_view> texts, const EncodeOptions& options,
+                             unsigned num_threads, const BatchConsumer& deliver) const;
 
   // tiktoken's _encode_bytes: arbitrary bytes, no special handling, no UTF-8 requirement.
   std::vector<Rank> encode_bytes(std::string_view bytes) const;
