@@ -151,6 +151,31 @@ std::size_t grain_for(std::span<const std::string_view> texts, unsigned threads)
   return std::max<std::size_t>(1, std::min(by_bytes, by_balance));
 }
 
+// A batch's items [0, n), claimed `grain` at a time from a shared index by every thread that
+// works on it, until none are left or `stop` is set.
+struct Chunks {
+  Chunks(std::size_t items, std::size_t per_claim) : n(items), grain(per_claim) {}
+  std::size_t claim() {
+    return stop.load(std::memory_order_relaxed) ? n : next.fetch_add(grain, std::memory_order_relaxed);
+  }
+  std::size_t end_of(std::size_t first) const { return std::min(n, first + grain); }
+  const std::size_t n, grain;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+};
+
+// f(i), or its exception kept in errors[i] (batches report the first error in input order).
+template <class F>
+bool run_item(F& f, std::size_t i, std::vector<std::exception_ptr>& errors) {
+  try {
+    f(i);
+    return true;
+  } catch (...) {
+    errors[i] = std::current_exception();
+    return false;
+  }
+}
+
 // Runs f(i) for i in [0, texts.size()) on up to `threads` threads (the caller and pool threads,
 // see worker_pool.hpp); rethrows the error of the lowest index.
 template <class F>
@@ -161,19 +186,11 @@ void parallel_for(std::span<const std::string_view> texts, unsigned threads, F&&
     for (std::size_t i = 0; i < n; ++i) f(i);
     return;
   }
-  const std::size_t grain = grain_for(texts, threads);
-  std::atomic<std::size_t> next{0};
+  Chunks chunks(n, grain_for(texts, threads));
   std::vector<std::exception_ptr> errors(n);
   auto work = [&] {
-    for (std::size_t b; (b = next.fetch_add(grain, std::memory_order_relaxed)) < n;) {
-      for (std::size_t i = b, e = std::min(n, b + grain); i < e; ++i) {
-        try {
-          f(i);
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
-      }
-    }
+    for (std::size_t b; (b = chunks.claim()) < n;)
+      for (std::size_t i = b, e = chunks.end_of(b); i < e; ++i) run_item(f, i, errors);
   };
   run_on_pool(threads - 1, work);
   for (auto& e : errors)
@@ -185,13 +202,12 @@ void parallel_for(std::span<const std::string_view> texts, unsigned threads, F&&
 // caller can sleep (atomic wait) until a helper makes progress.
 struct OrderedBatch {
   enum : std::uint8_t { kPending, kDone, kFailed };
-  explicit OrderedBatch(std::size_t n)
-      : results(n), errors(n), state(std::make_unique<std::atomic<std::uint8_t>[]>(n)) {}
+  OrderedBatch(std::size_t n, std::size_t grain)
+      : chunks(n, grain), results(n), errors(n), state(std::make_unique<std::atomic<std::uint8_t>[]>(n)) {}
+  Chunks chunks;
   std::vector<std::vector<Rank>> results;
   std::vector<std::exception_ptr> errors;
   std::unique_ptr<std::atomic<std::uint8_t>[]> state;
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
   std::atomic<std::uint32_t> finished{0};
 };
 
@@ -257,22 +273,17 @@ void Encoding::encode_batch_in_order(std::span<const std::string_view> texts, co
   if (n == 0) return;
   const unsigned threads = detail::threads_for(n, num_threads);
   const std::size_t grain = threads <= 1 ? n : detail::grain_for(texts, threads);
-  detail::OrderedBatch batch(n);
+  detail::OrderedBatch batch(n, grain);
+  detail::Chunks& chunks = batch.chunks;
+  auto encode = [&](std::size_t i) { encode_into(texts[i], options, batch.results[i]); };
   auto encode_chunk = [&](std::size_t b) {
-    for (std::size_t i = b, e = std::min(n, b + grain); i < e; ++i) {
-      std::uint8_t outcome = detail::OrderedBatch::kDone;
-      try {
-        encode_into(texts[i], options, batch.results[i]);
-      } catch (...) {
-        batch.errors[i] = std::current_exception();
-        outcome = detail::OrderedBatch::kFailed;
-      }
-      batch.state[i].store(outcome, std::memory_order_release);
-    }
+    for (std::size_t i = b, e = chunks.end_of(b); i < e; ++i)
+      batch.state[i].store(detail::run_item(encode, i, batch.errors) ? detail::OrderedBatch::kDone
+                                                                     : detail::OrderedBatch::kFailed,
+                           std::memory_order_release);
   };
-  auto claim = [&] { return batch.stop.load(std::memory_order_relaxed) ? n : batch.next.fetch_add(grain, std::memory_order_relaxed); };
   auto helper = [&] {
-    for (std::size_t b; (b = claim()) < n;) {
+    for (std::size_t b; (b = chunks.claim()) < n;) {
       encode_chunk(b);
       batch.finished.fetch_add(1, std::memory_order_release);
       batch.finished.notify_one();
@@ -294,7 +305,7 @@ void Encoding::encode_batch_in_order(std::span<const std::string_view> texts, co
           failure = batch.errors[delivered];  // the first error in input order: all before it were delivered
           break;
         }
-        if (const std::size_t b = claim(); b < n) {
+        if (const std::size_t b = chunks.claim(); b < n) {
           encode_chunk(b);
           continue;
         }
@@ -306,7 +317,7 @@ void Encoding::encode_batch_in_order(std::span<const std::string_view> texts, co
     } catch (...) {
       failure = std::current_exception();  // from deliver(); never across the pool
     }
-    batch.stop.store(true, std::memory_order_relaxed);  // helpers take no new chunks after a failure
+    chunks.stop.store(true, std::memory_order_relaxed);  // helpers take no new chunks after a failure
   };
   detail::run_on_pool(threads - 1, helper, caller);
   if (failure) std::rethrow_exception(failure);

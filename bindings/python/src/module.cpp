@@ -724,13 +724,9 @@ CoreBPE(encoder: dict[bytes, int], special_tokens_encoder: dict[str, int], patte
              const BatchTexts b = batch_of(texts, true);
              const unsigned threads = threads_for(num_threads, b.total, b.views.size());
              py::list out(b.views.size());
-             if (threads <= 1) {
-               const auto r = run(b.total, [&] { return c.enc->encode_batch(b.views, o, 1); });
-               for (std::size_t i = 0; i < r.size(); ++i) out[i] = c.list_of(r[i]);
-               return out;
-             }
-             // Lists are built (under the GIL) while pool threads encode the later texts.
-             run(kAlwaysRelease, [&] {
+             // Lists are built (under the GIL) while pool threads encode the later texts; on one
+             // thread, after all of them. Small batches keep the GIL (acquiring it again is a no-op).
+             run(b.total, [&] {
                c.enc->encode_batch_in_order(b.views, o, threads, [&](std::size_t first, std::span<std::vector<Rank>> r) {
                  py::gil_scoped_acquire gil;
                  for (std::size_t k = 0; k < r.size(); ++k) out[first + k] = c.list_of(r[k]);
