@@ -61,6 +61,10 @@ def main():
         data = f.read_bytes()
         seeds["fuzz_sse"] += [b"\x00" + data, b"\x03\x01\x02\x07" + data]
 
+    # Numbers nlohmann rejects as out_of_range rather than parse_error (once untyped here).
+    seeds["fuzz_sse"].append(b"\x00data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1e99999}}\n\n")
+    seeds["fuzz_chat"].append(b'{"model":"gpt-4o","messages":[{"role":"user","content":"hi","n":-1e400}]}')
+
     for f in sorted((FIX / "lint" / "requests").glob("*")):
         data = f.read_bytes()
         if f.suffix == ".jsonl":

@@ -569,6 +569,18 @@ TEST(ChatErrors, MalformedJsonIsAParseErrorWithTheOffset) {
     EXPECT_EQ(e.code(), ErrorCode::kParseError);
     EXPECT_NE(e.byte_offset(), tokcount::kNoOffset);
   }
+  // A number overflowing a double is nlohmann's out_of_range, not parse_error: still typed.
+  const std::string overflow = R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi","x":1e99999}]})";
+  try {
+    render(overflow);
+    FAIL();
+  } catch (const tokcount::Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kParseError);
+    EXPECT_NE(std::string(e.what()).find("number overflow"), std::string::npos) << e.what();
+    const std::size_t number_at = overflow.find("1e99999");
+    EXPECT_GE(e.byte_offset(), number_at);
+    EXPECT_LE(e.byte_offset(), number_at + 7);
+  }
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   try {
     render(deep);

@@ -282,6 +282,58 @@ TEST(ChatStream, ErrorKeepsWhatCameBeforeAndStaysFailed) {
   }
 }
 
+TEST(ChatStream, NumberOverflowIsATypedParseError) {
+  // Found by fuzz_sse: nlohmann reports 1e99999 as out_of_range, which escaped as an untyped
+  // exception. It is a malformed frame like any other: kParseError at the number, earlier
+  // content kept.
+  ChatStream cs;
+  const std::string good = "data: {\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"kept\"}}]}\n\n";
+  const std::string bad = "data: {\"usage\":{\"prompt_tokens\":1e99999}}\n\n";
+  cs.feed(good);
+  try {
+    cs.feed(bad);
+    ADD_FAILURE() << "accepted " << bad;
+  } catch (const tokcount::Error& e) {
+    EXPECT_EQ(e.code(), tokcount::ErrorCode::kParseError);
+    const std::size_t number_at = good.size() + bad.find("1e99999");
+    EXPECT_GE(e.byte_offset(), number_at);
+    EXPECT_LE(e.byte_offset(), number_at + 7);
+  }
+  EXPECT_TRUE(cs.failed());
+  EXPECT_EQ(cs.result().choices.at(0).content, "kept");
+}
+
+TEST(ChatStream, ApiErrorsOfAnyShapeAreReported) {
+  // Found by fuzz_sse: a non-string "message" threw nlohmann's type_error out of feed().
+  struct Case {
+    const char* frame;
+    const char* message;
+  };
+  for (const Case& c : {Case{R"({"error":{"message":5,"type":"server_error","code":429}})", "5"},
+                        Case{R"({"error":{"message":{"why":"x"}}})", R"({"why":"x"})"},
+                        Case{R"({"error":{"message":null}})", ""}, Case{R"({"error":"overloaded"})", "overloaded"}}) {
+    ChatStream cs;
+    cs.feed(std::string("data: ") + c.frame + "\n\n");
+    cs.finish();
+    ASSERT_TRUE(cs.result().error.has_value()) << c.frame;
+    EXPECT_EQ(cs.result().error->message, c.message) << c.frame;
+  }
+  ChatStream coded;
+  coded.feed("data: {\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\",\"code\":429}}\n\n");
+  ASSERT_TRUE(coded.result().error.has_value());
+  EXPECT_EQ(coded.result().error->type, "rate_limit");
+  EXPECT_EQ(coded.result().error->code, "429");
+}
+
+TEST(ChatStream, UsageKeepsTheFieldOrderSent) {
+  ChatStream cs;
+  cs.feed("data: {\"choices\":[],\"usage\":{\"total_tokens\":3,\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n");
+  cs.finish();
+  ASSERT_TRUE(cs.result().usage.has_value());
+  EXPECT_EQ(cs.result().usage->json, R"({"total_tokens":3,"prompt_tokens":1,"completion_tokens":2})");
+  EXPECT_EQ(cs.result().usage->completion_tokens, 2u);
+}
+
 TEST(ChatStream, ModelOptionAndFallbackEncoding) {
   const std::string s = "data: {\"model\":\"my-local-llama\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi there\"}}]}\n\n";
   ChatStream unknown;

@@ -168,24 +168,48 @@ void serde_into(const Json& v, std::string& out) {
   }
 }
 
+// nlohmann's DOM builder, except that an error is recorded instead of thrown. Its
+// parse_error sees every parser failure with its position, including the out_of_range
+// ones (a number like 1e99999 overflowing a double) that Json::parse would throw as a
+// different exception type without a byte offset.
+class RecordingDomParser : public nlohmann::detail::json_sax_dom_parser<Json> {
+ public:
+  explicit RecordingDomParser(Json& out) : json_sax_dom_parser(out, /*allow_exceptions=*/false) {}
+
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& /*last_token*/, const Exception& ex) {
+    error_position = position;
+    error_message = ex.what();
+    json_sax_dom_parser::parse_error(position, std::string(), ex);
+    return false;
+  }
+
+  std::size_t error_position = 0;  // characters read when the parser stopped (1-based)
+  std::string error_message;
+};
+
 }  // namespace
 
-Json parse_json(std::string_view text, std::string_view what) {
+std::optional<JsonError> try_parse_json(std::string_view text, Json& out) {
   if (const std::size_t at = too_deep_at(text); at != kNoOffset)
+    return JsonError{at, "nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
+  RecordingDomParser sax(out);
+  if (Json::sax_parse(text.begin(), text.end(), &sax)) return std::nullopt;
+  out = Json();  // a partial document is never handed out
+  std::string msg = std::move(sax.error_message);
+  // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> from "parse error"
+  if (const std::size_t from = msg.find("] "); from != std::string::npos) msg.erase(0, from + 2);
+  const std::size_t at = sax.error_position == 0 ? 0 : std::min(sax.error_position - 1, text.size());
+  return JsonError{at, std::move(msg)};
+}
+
+Json parse_json(std::string_view text, std::string_view what) {
+  Json doc;
+  if (auto err = try_parse_json(text, doc))
     throw Error(ErrorCode::kParseError,
-                std::string(what) + ": nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels at byte " +
-                    std::to_string(at),
-                at);
-  try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // e.byte is the 1-based index of the last character read.
-    const std::size_t at = e.byte == 0 ? 0 : std::min<std::size_t>(e.byte - 1, text.size());
-    std::string msg = e.what();
-    const std::size_t colon = msg.find("parse error");
-    if (colon != std::string::npos) msg = msg.substr(colon);
-    throw Error(ErrorCode::kParseError, std::string(what) + ": malformed JSON at byte " + std::to_string(at) + ": " + msg, at);
-  }
+                std::string(what) + ": malformed JSON at byte " + std::to_string(err->byte_offset) + ": " + err->message,
+                err->byte_offset);
+  return doc;
 }
 
 void shape_error(const std::string& path, std::string_view message) {

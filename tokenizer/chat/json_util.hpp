@@ -1,9 +1,10 @@
-// JSON helpers shared by the chat module: parsing with typed errors, shape checks that name
+// JSON helpers shared by the chat module (and the SSE frame parser): parsing with typed errors, shape checks that name
 // the JSON path, and the two number formats the hidden tool renderings use.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,8 +19,19 @@ using Json = nlohmann::ordered_json;
 // renderers recurse; a request this deep is not a real request.
 inline constexpr std::size_t kMaxJsonDepth = 256;
 
+// Why a document did not parse: the byte offset in the text and what was wrong there.
+struct JsonError {
+  std::size_t byte_offset = 0;
+  std::string message;
+};
+
+// Parses `text` into `out` without throwing: nullopt on success, else the error (malformed
+// JSON, invalid UTF-8 in a string, a number overflowing a double, nesting deeper than
+// kMaxJsonDepth) with `out` left null.
+std::optional<JsonError> try_parse_json(std::string_view text, Json& out);
+
 // Parses `text` (`what` names it in messages). kParseError with the byte offset of the
-// problem for malformed JSON, invalid UTF-8 in strings, or nesting deeper than kMaxJsonDepth.
+// problem for anything try_parse_json rejects.
 Json parse_json(std::string_view text, std::string_view what);
 
 // kInvalidArgument "<path>: <message>".

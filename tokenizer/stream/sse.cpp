@@ -5,6 +5,8 @@
 // stream_options.include_usage the last chunk has "choices": [] and a "usage" object.
 #include "tokcount/sse.hpp"
 
+#include "chat/json_util.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -13,7 +15,8 @@
 
 namespace tokcount::sse {
 
-using nlohmann::json;
+// Ordered, so a usage or error object is passed on with its fields in the order sent.
+using json = chat::detail::Json;
 
 std::size_t Event::stream_offset(std::size_t data_pos) const noexcept {
   std::size_t best = offset;
@@ -360,16 +363,15 @@ struct ChatStream::Impl {
       return;
     }
     json j;
-    try {
-      j = json::parse(ev.data);
-    } catch (const json::parse_error& e) {
-      malformed(ev, e.byte > 0 ? e.byte - 1 : 0, std::string("not JSON (") + e.what() + ")");
-    }
+    if (auto err = chat::detail::try_parse_json(ev.data, j))
+      malformed(ev, err->byte_offset, "not JSON (" + err->message + ")");
     if (!j.is_object()) malformed(ev, 0, "the frame is not a JSON object");
     if (const auto err = j.find("error"); err != j.end() && !err->is_null()) {
       ApiError a;
       if (err->is_object()) {
-        a.message = err->value("message", "");
+        // An upstream error is reported, never rejected: a non-string message is kept as JSON.
+        if (const auto m = err->find("message"); m != err->end() && !m->is_null())
+          a.message = m->is_string() ? m->get<std::string>() : m->dump();
         if (const auto t = err->find("type"); t != err->end() && t->is_string()) a.type = *t;
         if (const auto c = err->find("code"); c != err->end()) a.code = c->is_string() ? c->get<std::string>() : c->dump();
       } else if (err->is_string()) {

@@ -108,7 +108,7 @@ struct Usage {
 
 // An error object the server sent inside the stream ({"error": {...}}).
 struct ApiError {
-  std::string message;
+  std::string message;  // error.message (kept as JSON text when it is not a string), or the error string
   std::string type;
   std::string code;
   std::string json;
