@@ -86,6 +86,41 @@ TEST(VocabTable, LookupAndBytesAgree) {
   EXPECT_FALSE(p.bytes_of(50257).empty());
 }
 
+TEST(VocabTable, TrieNodesOfTokensAreTheirRanks) {
+  // The backtracking encoder reads "a token ends here" off the node id (ids below the root
+  // are ranks) and starts each walk from the 2-byte table: both must hold for every token,
+  // and every proper prefix's node must not be taken for a token unless it is one.
+  using tokcount::vocab::kNoNode;
+  using tokcount::vocab::VocabTable;
+  for (BuiltinVocab which : {BuiltinVocab::kR50k, BuiltinVocab::kP50k, BuiltinVocab::kCl100k, BuiltinVocab::kO200k}) {
+    const auto& v = builtin_table(which);
+    ASSERT_TRUE(v.has_backtracking());
+    const std::uint32_t root = v.trie_root();
+    std::size_t walked = 0, inner = 0;
+    for (Rank r = 0; r < v.rank_limit(); ++r) {
+      const std::string_view tok = v.bytes_of(r);
+      if (tok.size() < 2) continue;
+      const auto* p = reinterpret_cast<const std::uint8_t*>(tok.data());
+      std::uint32_t node = v.trie_node2(p[0], p[1]);
+      for (std::size_t i = 2;; ++i) {
+        ASSERT_NE(node, kNoNode) << "token " << r << " lost at byte " << i;
+        const Rank prefix = v.find(p, i);
+        ASSERT_EQ(VocabTable::node_is_token(node, root), prefix != tokcount::vocab::kNoRank) << "token " << r;
+        if (prefix != tokcount::vocab::kNoRank) {
+          ASSERT_EQ(node, prefix);
+        }
+        inner += prefix == tokcount::vocab::kNoRank;
+        if (i == tok.size()) break;
+        node = v.trie_child(node, p[i]);
+      }
+      ASSERT_EQ(node, r);
+      ++walked;
+    }
+    EXPECT_GT(walked, v.n_tokens() / 2);
+    EXPECT_GT(inner, 0u);  // prefixes that are not tokens exist in every built-in vocabulary
+  }
+}
+
 namespace {
 
 // tiktoken's merge written naively over byte strings, as the oracle for the rank-pair loops.

@@ -41,16 +41,19 @@ bool compatible(const VocabTable& v, Rank a, Rank b) noexcept {
 
 namespace {
 
-// The longest token at p[0, n) and its length, through the trie. kNoRank if no token starts
-// with p[0] (a byte the vocabulary lacks).
+// The longest token at p[0, n), through the trie. p[0] must be a token (merge_backtrack
+// checks every byte first); the walk starts two levels down, from the node2 table.
 inline Rank longest_token(const VocabTable& v, const std::uint8_t* p, std::size_t n) noexcept {
-  std::uint32_t node = 0;
-  Rank best = kNoRank;
-  for (std::size_t i = 0; i < n; ++i) {
+  const std::uint32_t root = v.trie_root();
+  Rank best = v.byte_rank(p[0]);
+  if (n < 2) return best;
+  std::uint32_t node = v.trie_node2(p[0], p[1]);
+  if (node == vocab::kNoNode) return best;
+  if (VocabTable::node_is_token(node, root)) best = node;
+  for (std::size_t i = 2; i < n; ++i) {
     node = v.trie_child(node, p[i]);
     if (node == vocab::kNoNode) break;
-    const Rank r = v.node_rank(node);
-    if (r != kNoRank) best = r;
+    if (VocabTable::node_is_token(node, root)) best = node;
   }
   return best;
 }

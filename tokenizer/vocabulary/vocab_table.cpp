@@ -13,7 +13,7 @@
 namespace tokcount::vocab {
 namespace {
 
-constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '5'};
+constexpr char kMagic[8] = {'T', 'O', 'K', 'C', 'V', 'O', 'C', '6'};
 constexpr std::size_t kPair2Entries = 65536;
 
 std::size_t align8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
@@ -30,8 +30,9 @@ struct BacktrackTables {
   bool ok = false;                 // false: the vocabulary lacks the properties the encoder needs
   std::vector<Rank> split;         // per rank: left, right of the merge that makes it (kNoRank: a byte)
   std::vector<Rank> next_prefix;   // per rank: the longest token that is a proper prefix of it
-  std::vector<Rank> node_rank;     // per trie node: the token spelled by the path to it, or kNoRank
+  std::uint32_t node_ids = 0;      // trie node ids in use: [0, rank_limit] tokens and the root, then inner nodes
   std::vector<std::uint64_t> edges;  // (parent node << 8 | byte) << 32 | child << 1 | 1
+  std::vector<std::uint32_t> node2 = std::vector<std::uint32_t>(kPair2Entries, kNoNode);  // b0 << 8 | b1 -> node
 };
 
 // tiktoken's merge of one token's own bytes through the finished lookup tables, remembering
@@ -82,33 +83,35 @@ BacktrackTables backtrack_tables(const VocabTable& v) {
     bt.split[2 * r + 1] = right;
   }
   // The trie of all tokens, for the leftmost-longest match, built in rank order (deterministic).
+  // Node ids: the node a token's bytes lead to is the token's rank, the root is rank_limit, and
+  // prefixes that are not tokens count up from there. Why: "which token ends here" is then a
+  // comparison, not a load from a per-node array (a cache miss per trie step on long pieces).
+  const std::uint32_t root = static_cast<std::uint32_t>(limit);
+  if (limit > kTrieNodeMask) return {};
+  std::uint32_t next_inner = root + 1;
   absl::flat_hash_map<std::uint32_t, std::uint32_t> child;  // parent << 8 | byte -> node
-  bt.node_rank.push_back(kNoRank);                           // node 0: the root
   for (std::size_t r = 0; r < limit; ++r) {
     const std::string_view tok = v.bytes_of(static_cast<Rank>(r));
     if (tok.empty()) continue;
-    std::uint32_t node = 0;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(tok.data());
+    std::uint32_t node = root;
     for (std::size_t i = 0; i < tok.size(); ++i) {
-      const std::uint32_t key = node << 8 | static_cast<std::uint8_t>(tok[i]);
-      auto [it, inserted] = child.emplace(key, static_cast<std::uint32_t>(bt.node_rank.size()));
-      if (inserted) {
-        if (bt.node_rank.size() > kTrieNodeMask) return {};
-        bt.node_rank.push_back(kNoRank);
-        bt.edges.push_back(std::uint64_t{key} << 32 | std::uint64_t{it->second} << 1 | 1);
+      const std::uint32_t key = node << 8 | p[i];
+      auto it = child.find(key);
+      if (it == child.end()) {
+        const Rank prefix_rank = i + 1 == tok.size() ? static_cast<Rank>(r) : v.find(p, i + 1);
+        const std::uint32_t id = prefix_rank != kNoRank ? prefix_rank : next_inner++;
+        if (id > kTrieNodeMask) return {};
+        it = child.emplace(key, id).first;
+        bt.edges.push_back(std::uint64_t{key} << 32 | std::uint64_t{id} << 1 | 1);
       }
       node = it->second;
-    }
-    bt.node_rank[node] = static_cast<Rank>(r);
-  }
-  // Each token's longest proper prefix that is a token: the last token node on its path.
-  for (std::size_t r = 0; r < limit; ++r) {
-    const std::string_view tok = v.bytes_of(static_cast<Rank>(r));
-    std::uint32_t node = 0;
-    for (std::size_t i = 0; i + 1 < tok.size(); ++i) {
-      node = child.at(node << 8 | static_cast<std::uint8_t>(tok[i]));
-      if (bt.node_rank[node] != kNoRank) bt.next_prefix[r] = bt.node_rank[node];
+      if (i == 1) bt.node2[std::size_t{p[0]} << 8 | p[1]] = node;
+      // Each token's longest proper prefix that is a token: the last token node on its path.
+      if (i + 1 < tok.size() && node < root) bt.next_prefix[r] = node;
     }
   }
+  bt.node_ids = next_inner;
   bt.ok = true;
   return bt;
 }
@@ -118,7 +121,7 @@ BacktrackTables backtrack_tables(const VocabTable& v) {
 struct Layout {
   std::size_t n_pairs, n_short, n_slots, n_offsets, n_trie;
   std::size_t pair2_at, pairs_at, short_at, slots_at, offsets_at, bytes_at;
-  std::size_t split_at, next_prefix_at, node_rank_at, trie_at, end;
+  std::size_t split_at, next_prefix_at, trie_at, node2_at, end;
   explicit Layout(const BlobHeader& h) {
     n_pairs = h.pair_bits == 0 ? 0 : std::size_t{1} << h.pair_bits;
     n_short = std::size_t{1} << h.short_bits;
@@ -135,9 +138,9 @@ struct Layout {
     const bool bt = h.trie_bits != 0;
     split_at = align8(bytes_at + h.bytes_size);
     next_prefix_at = split_at + (bt ? 8 * std::size_t{h.rank_limit} : 0);  // two ranks per rank
-    node_rank_at = next_prefix_at + (bt ? 4 * std::size_t{h.rank_limit} : 0);
-    trie_at = align8(node_rank_at + 4 * std::size_t{h.n_nodes});
-    end = trie_at + 8 * n_trie;
+    trie_at = align8(next_prefix_at + (bt ? 4 * std::size_t{h.rank_limit} : 0));
+    node2_at = trie_at + 8 * n_trie;
+    end = node2_at + (bt ? sizeof(std::uint32_t) * kPair2Entries : 0);
   }
 };
 
@@ -154,7 +157,9 @@ VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
   if (t.header_->hash_bits > 30 || t.header_->short_bits > 30 || t.header_->short_bits < 4 ||
       t.header_->pair_bits > 30 || (t.header_->pair_bits != 0 && t.header_->rank_limit > kPairRankMask))
     throw fail("bad hash size");
-  if (t.header_->trie_bits > 30 || t.header_->n_nodes > kTrieNodeMask) throw fail("bad trie size");
+  if (t.header_->trie_bits > 30 || t.header_->n_nodes > kTrieNodeMask + 1 ||
+      (t.header_->trie_bits != 0 && t.header_->rank_limit >= t.header_->n_nodes))
+    throw fail("bad trie size");
   const Layout L(*t.header_);
   if (size < L.end) throw fail("truncated");
   t.pair2_ = reinterpret_cast<const Rank*>(blob + L.pair2_at);
@@ -171,9 +176,9 @@ VocabTable VocabTable::view(const std::uint8_t* blob, std::size_t size) {
   if (L.n_trie != 0) {
     t.split_ = reinterpret_cast<const Rank*>(blob + L.split_at);
     t.next_prefix_ = reinterpret_cast<const Rank*>(blob + L.next_prefix_at);
-    t.node_rank_ = reinterpret_cast<const Rank*>(blob + L.node_rank_at);
     t.trie_ = reinterpret_cast<const std::uint64_t*>(blob + L.trie_at);
     t.trie_mask_ = L.n_trie - 1;
+    t.node2_ = reinterpret_cast<const std::uint32_t*>(blob + L.node2_at);
   }
   static std::atomic<std::uint64_t> next_id{1};
   t.id_ = next_id.fetch_add(1, std::memory_order_relaxed);
@@ -316,7 +321,7 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   const BacktrackTables bt = backtrack_tables(view(blob.data(), blob.size()));
   if (!bt.ok) return blob;
   header.trie_bits = table_bits(bt.edges.size(), 50);
-  header.n_nodes = static_cast<std::uint32_t>(bt.node_rank.size());
+  header.n_nodes = bt.node_ids;
   const Layout full(header);
   blob.resize(full.end, 0);
   std::memcpy(blob.data(), &header, sizeof header);
@@ -327,7 +332,7 @@ std::vector<std::uint8_t> VocabTable::build_blob(const std::vector<std::pair<std
   };
   copy_ranks(full.split_at, bt.split);
   copy_ranks(full.next_prefix_at, bt.next_prefix);
-  copy_ranks(full.node_rank_at, bt.node_rank);
+  std::memcpy(blob.data() + full.node2_at, bt.node2.data(), bt.node2.size() * sizeof(std::uint32_t));
   auto* trie = reinterpret_cast<std::uint64_t*>(blob.data() + full.trie_at);
   for (const std::uint64_t edge : bt.edges) {
     std::size_t i = pair_hash(edge >> 32, header.trie_bits);

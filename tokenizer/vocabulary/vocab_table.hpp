@@ -15,16 +15,19 @@
 //                                    ask "what do parts a and b merge into" without touching
 //                                    the parts' bytes
 //   ShortSlot short_slots[1 << short_bits]
-//     ... (after the bytes; present when trie_bits > 0, for merge/backtrack.hpp)
-//   Rank   split[2 * rank_limit]     left and right halves of the merge BPE makes each token by
-//   Rank   next_prefix[rank_limit]   longest token that is a proper prefix of each token
-//   Rank   node_rank[n_nodes]        trie of all tokens: the token ending at each node
-//   uint64 trie[1 << trie_bits]      trie edges (node, byte) -> child, open addressing  tokens of <= 7 bytes, the key packed inline: one
-//                                           cache line answers the lookup (most pieces and
-//                                           every first merge pair are this short)
+//                                    tokens of <= 7 bytes, the key packed inline: one cache
+//                                    line answers the lookup (most pieces and every first
+//                                    merge pair are this short)
 //   Slot   slots[1 << hash_bits]     longer tokens: open addressing, linear probing, XXH3-64
 //   uint32 offsets[rank_limit + 1]   token r = bytes[offsets[r], offsets[r+1]); empty = no token
 //   uint8  bytes[bytes_size]
+//     ... then, when trie_bits > 0, the backtracking encoder's tables (merge/backtrack.hpp):
+//   Rank   split[2 * rank_limit]     left and right halves of the merge BPE makes each token by
+//   Rank   next_prefix[rank_limit]   longest token that is a proper prefix of each token
+//   uint64 trie[1 << trie_bits]      the trie of all tokens, edges (node, byte) -> child, open
+//                                    addressing. A token's node id is its rank, the root's is
+//                                    rank_limit, other prefixes' are above it (up to n_nodes)
+//   uint32 node2[65536]              the trie node of every 2-byte prefix (kNoNode if none)
 #pragma once
 
 #include <cstddef>
@@ -43,7 +46,7 @@ using Rank = std::uint32_t;
 inline constexpr Rank kNoRank = 0xFFFFFFFFu;
 
 struct BlobHeader {
-  char magic[8];            // "TOKCVOC5"
+  char magic[8];            // "TOKCVOC6"
   std::uint32_t n_tokens;   // number of mergeable tokens
   std::uint32_t rank_limit; // max rank + 1
   std::uint32_t hash_bits;
@@ -52,7 +55,7 @@ struct BlobHeader {
   std::uint32_t short_bits;
   std::uint32_t pair_bits;  // 0: no pair table (ranks too large to pack)
   std::uint32_t trie_bits;  // 0: no backtracking tables (the vocabulary lacks their properties)
-  std::uint32_t n_nodes;    // trie nodes
+  std::uint32_t n_nodes;    // trie node ids in use (ids below rank_limit are tokens)
   std::uint32_t reserved;
 };
 static_assert(sizeof(BlobHeader) == 48);
@@ -167,7 +170,16 @@ class VocabTable {
   Rank split_left(Rank r) const noexcept { return split_[2 * std::size_t{r}]; }    // kNoRank: a byte
   Rank split_right(Rank r) const noexcept { return split_[2 * std::size_t{r} + 1]; }
   Rank next_prefix(Rank r) const noexcept { return next_prefix_[r]; }
-  Rank node_rank(std::uint32_t node) const noexcept { return node_rank_[node]; }
+  // The trie: a token's node is its rank (so a single byte's node is byte_rank(b)).
+  std::uint32_t trie_root() const noexcept { return header_->rank_limit; }
+  static bool node_is_token(std::uint32_t node, std::uint32_t root) noexcept { return node < root; }
+  // The node two bytes down, kNoNode if no token starts with them. Why: one load from a
+  // 256 KiB table instead of a probe into the multi-megabyte edge table, on every walk (a
+  // multi-byte character's first two bytes begin most walks over non-Latin text).
+  std::uint32_t trie_node2(std::uint8_t b0, std::uint8_t b1) const noexcept {
+    return node2_[std::size_t{b0} << 8 | b1];
+  }
+  // The child of `node` by `byte`, kNoNode if none.
   std::uint32_t trie_child(std::uint32_t node, std::uint8_t byte) const noexcept {
     const std::uint64_t key = std::uint64_t{node} << 8 | byte;
     std::size_t i = pair_hash(key, header_->trie_bits);
@@ -212,8 +224,8 @@ class VocabTable {
   const std::uint64_t* pairs_ = nullptr;
   const Rank* split_ = nullptr;
   const Rank* next_prefix_ = nullptr;
-  const Rank* node_rank_ = nullptr;
   const std::uint64_t* trie_ = nullptr;
+  const std::uint32_t* node2_ = nullptr;
   std::size_t trie_mask_ = 0;
   std::size_t pair_mask_ = 0;
   const ShortSlot* short_slots_ = nullptr;
