@@ -610,6 +610,106 @@ TEST_F(CApi, CountBatchReportsTheFirstFailingText) {
   }
 }
 
+namespace {
+
+struct Delivered {
+  std::vector<size_t> indices;
+  std::vector<std::vector<uint32_t>> tokens;
+  size_t stop_after = SIZE_MAX;  // the callback returns nonzero for this index
+};
+
+int record_tokens(void* user, size_t index, const uint32_t* tokens, size_t len) {
+  auto& d = *static_cast<Delivered*>(user);
+  d.indices.push_back(index);
+  d.tokens.emplace_back(tokens, tokens + len);
+  return index == d.stop_after ? 1 : 0;
+}
+
+}  // namespace
+
+TEST_F(CApi, EncodeBatchDeliversEveryTextInOrder) {
+  // Enough texts of mixed sizes that pool threads finish out of order.
+  std::vector<std::string> texts;
+  for (int i = 0; i < 300; ++i) {
+    std::string t = "text " + std::to_string(i) + " ";
+    for (int k = 0; k < (i * 37) % 200; ++k) t += i % 3 ? "word " : "\xe6\x97\xa5\xe6\x9c\xac ";
+    texts.push_back(i % 50 == 7 ? std::string() : t);
+  }
+  std::vector<tokcount_str> items;
+  for (const auto& t : texts) items.push_back({t.data(), t.size()});
+  for (unsigned threads : {0u, 1u, 3u}) {
+    Delivered d;
+    size_t delivered = 0;
+    ASSERT_EQ(tokcount_encode_batch(o200k_, items.data(), items.size(), nullptr, threads, record_tokens, &d,
+                                    &delivered),
+              TOKCOUNT_OK);
+    ASSERT_EQ(delivered, texts.size());
+    ASSERT_EQ(d.indices.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      ASSERT_EQ(d.indices[i], i) << threads << " threads";
+      ASSERT_EQ(d.tokens[i], cpp_encode("o200k_base", texts[i])) << "text " << i << ", " << threads << " threads";
+    }
+  }
+  // Options reach every text: with <|endoftext|> allowed it is one token, by default an error.
+  const std::string eot = "a <|endoftext|> b";
+  const tokcount_str special[] = {{eot.data(), eot.size()}};
+  tokcount_options allow_all{};
+  allow_all.flags = TOKCOUNT_ALLOWED_SPECIAL_ALL;
+  Delivered d;
+  EXPECT_EQ(tokcount_encode_batch(o200k_, special, 1, &allow_all, 2, record_tokens, &d, nullptr), TOKCOUNT_OK);
+  ASSERT_EQ(d.tokens.size(), 1u);
+  tokcount::EncodeOptions all;
+  all.allowed_special = tokcount::TokenSet::all();
+  EXPECT_EQ(d.tokens[0], cpp_encode("o200k_base", eot, all));
+  uint32_t eot_id = 0;
+  ASSERT_EQ(tokcount_eot_token(o200k_, &eot_id), TOKCOUNT_OK);
+  EXPECT_NE(std::find(d.tokens[0].begin(), d.tokens[0].end(), eot_id), d.tokens[0].end());
+  EXPECT_EQ(tokcount_encode_batch(o200k_, special, 1, nullptr, 2, record_tokens, &d, nullptr),
+            TOKCOUNT_DISALLOWED_SPECIAL);
+}
+
+TEST_F(CApi, EncodeBatchStopsWhereTheCallbackOrAFailingTextSays) {
+  std::vector<std::string> texts(40, "some words to encode");
+  texts[25] = "x\xc0y";  // invalid UTF-8 at byte 1
+  std::vector<tokcount_str> items;
+  for (const auto& t : texts) items.push_back({t.data(), t.size()});
+  for (unsigned threads : {1u, 4u}) {
+    Delivered stopped;
+    stopped.stop_after = 9;
+    size_t delivered = 0;
+    EXPECT_EQ(tokcount_encode_batch(cl100k_, items.data(), items.size(), nullptr, threads, record_tokens, &stopped,
+                                    &delivered),
+              TOKCOUNT_OK);
+    EXPECT_EQ(delivered, 10u);
+    EXPECT_EQ(stopped.indices.size(), 10u);
+    // The failing text: every text before it delivered, then its error.
+    Delivered failed;
+    EXPECT_EQ(tokcount_encode_batch(cl100k_, items.data(), items.size(), nullptr, threads, record_tokens, &failed,
+                                    &delivered),
+              TOKCOUNT_INVALID_UTF8);
+    EXPECT_EQ(tokcount_last_error_offset(), 1u);
+    EXPECT_EQ(delivered, 25u);
+    ASSERT_EQ(failed.indices.size(), 25u);
+    EXPECT_EQ(failed.indices.back(), 24u);
+  }
+  // Bad arguments: a typed error, nothing delivered.
+  Delivered none;
+  size_t delivered = 7;
+  EXPECT_EQ(tokcount_encode_batch(nullptr, items.data(), 1, nullptr, 0, record_tokens, &none, &delivered),
+            TOKCOUNT_INVALID_ARGUMENT);
+  EXPECT_EQ(delivered, 0u);
+  EXPECT_EQ(tokcount_encode_batch(o200k_, nullptr, 1, nullptr, 0, record_tokens, &none, &delivered),
+            TOKCOUNT_INVALID_ARGUMENT);
+  EXPECT_EQ(tokcount_encode_batch(o200k_, items.data(), 1, nullptr, 0, nullptr, &none, &delivered),
+            TOKCOUNT_INVALID_ARGUMENT);
+  const tokcount_str null_entry[] = {{"ok", 2}, {nullptr, 1}};
+  EXPECT_EQ(tokcount_encode_batch(o200k_, null_entry, 2, nullptr, 0, record_tokens, &none, &delivered),
+            TOKCOUNT_INVALID_ARGUMENT);
+  EXPECT_TRUE(none.indices.empty());
+  EXPECT_EQ(tokcount_encode_batch(o200k_, nullptr, 0, nullptr, 0, record_tokens, &none, &delivered), TOKCOUNT_OK);
+  EXPECT_EQ(delivered, 0u);
+}
+
 TEST_F(CApi, DecodeBytesAndLossyDecode) {
   // A lone 0xFF byte is its own token in byte-level BPE; it is not valid UTF-8.
   uint32_t ff = 0;

@@ -254,6 +254,44 @@ tokcount_status tokcount_count_batch(const tokcount_encoding* enc, const tokcoun
   return tokcount_count_batch_ex(enc, texts, count, &options, num_threads, out_counts);
 }
 
+namespace {
+// Thrown through encode_batch_in_order when the C callback asks to stop: unwinds the batch
+// (pool threads finish their current text and quit) without being an error.
+struct BatchStopped {};
+}  // namespace
+
+tokcount_status tokcount_encode_batch(const tokcount_encoding* enc, const tokcount_str* texts,
+                                      size_t count, const tokcount_options* options,
+                                      unsigned num_threads, tokcount_tokens_callback on_tokens,
+                                      void* user_data, size_t* out_delivered) {
+  size_t delivered = 0;
+  const tokcount_status status = guarded([&] {
+    const auto& encoding = handle_arg(enc);
+    if (count != 0 && texts == nullptr) invalid("text array is NULL");
+    if (on_tokens == nullptr) invalid("callback is NULL");
+    std::vector<std::string_view> views;
+    views.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      views.push_back(text_arg(texts[i].data, texts[i].len, "a text in the batch is NULL"));
+    }
+    try {
+      encoding.encode_batch_in_order(views, encode_options(options), num_threads,
+                                     [&](std::size_t first, std::span<std::vector<tokcount::Rank>> results) {
+                                       for (std::size_t k = 0; k < results.size(); ++k) {
+                                         const auto& tokens = results[k];
+                                         const int stop = on_tokens(user_data, first + k, tokens.data(), tokens.size());
+                                         ++delivered;
+                                         if (stop != 0) throw BatchStopped{};
+                                       }
+                                     });
+    } catch (const BatchStopped&) {
+    }
+    return TOKCOUNT_OK;
+  });
+  if (out_delivered != nullptr) *out_delivered = delivered;
+  return status;
+}
+
 tokcount_status tokcount_encode_single_token(const tokcount_encoding* enc, const char* bytes,
                                              size_t len, uint32_t* out_token) {
   return guarded([&] {

@@ -205,6 +205,26 @@ TOKCOUNT_API tokcount_status tokcount_count_batch_ex(const tokcount_encoding* en
                                                      const tokcount_options* options,
                                                      unsigned num_threads, size_t* out_counts);
 
+/* Receives one text's tokens from tokcount_encode_batch: tokens[0..len) of texts[index], valid
+ * only during the call (NULL when len is 0). Return 0 to go on; any other value stops the
+ * batch. */
+typedef int (*tokcount_tokens_callback)(void* user_data, size_t index, const uint32_t* tokens,
+                                        size_t len);
+
+/* Tokens of count texts, on up to num_threads threads (0 = one per core), handed to on_tokens
+ * on the calling thread in input order (texts 0, 1, 2, ...) while pool threads encode later
+ * texts: the caller needs no output buffers sized in advance and no locking. options = NULL
+ * means tiktoken's defaults. *out_delivered (may be NULL) receives how many texts were
+ * handed over. A text that fails stops the batch after every text before it was delivered:
+ * the status and last error are that text's. A nonzero return from on_tokens stops it too,
+ * with TOKCOUNT_OK and *out_delivered telling where. */
+TOKCOUNT_API tokcount_status tokcount_encode_batch(const tokcount_encoding* enc,
+                                                   const tokcount_str* texts, size_t count,
+                                                   const tokcount_options* options,
+                                                   unsigned num_threads,
+                                                   tokcount_tokens_callback on_tokens,
+                                                   void* user_data, size_t* out_delivered);
+
 /* The single token whose bytes are exactly (bytes, len), mergeable or special; else
  * TOKCOUNT_UNKNOWN_TOKEN. */
 TOKCOUNT_API tokcount_status tokcount_encode_single_token(const tokcount_encoding* enc,
