@@ -25,6 +25,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -572,9 +573,19 @@ py::list run_batch(py::handle core, py::handle source, py::handle allowed, py::h
         results->counts = enc.count_batch(rows.texts, options, threads);
         export_counts(std::move(results), rows, exported);
       } else {
-        std::vector<std::vector<Rank>> per_row = enc.encode_batch(rows.texts, options, threads);
-        std::vector<std::size_t> token_starts(per_row.size() + 1, 0);
-        for (std::size_t i = 0; i < per_row.size(); ++i) token_starts[i + 1] = token_starts[i] + per_row[i].size();
+        // Rows are appended to the flat token buffer on this thread, in order, while pool threads
+        // encode later rows: the flattening overlaps the encoding instead of following it, and
+        // each row's own vector is freed as soon as it is copied.
+        std::vector<std::size_t> token_starts(rows.texts.size() + 1, 0);
+        results->tokens.reserve(rows.total_bytes / 4);  // a guess (~4 bytes per token in prose)
+        enc.encode_batch_in_order(rows.texts, options, threads,
+                                  [&](std::size_t first, std::span<std::vector<Rank>> done) {
+                                    for (std::size_t k = 0; k < done.size(); ++k) {
+                                      results->tokens.insert(results->tokens.end(), done[k].begin(), done[k].end());
+                                      token_starts[first + k + 1] = results->tokens.size();
+                                      std::vector<Rank>().swap(done[k]);
+                                    }
+                                  });
         // list<uint32> offsets are int32: a chunk may hold at most 2**31 - 1 tokens.
         for (std::size_t c = 0; c + 1 < rows.chunk_starts.size(); ++c)
           if (token_starts[rows.chunk_starts[c + 1]] - token_starts[rows.chunk_starts[c]] >
@@ -582,11 +593,6 @@ py::list run_batch(py::handle core, py::handle source, py::handle allowed, py::h
             throw py::value_error("chunk " + std::to_string(c) +
                                   " has more than 2**31 - 1 tokens, the most a list<uint32> array can hold; "
                                   "split the input into smaller chunks");
-        results->tokens.reserve(token_starts.back());
-        for (std::vector<Rank>& t : per_row) {
-          results->tokens.insert(results->tokens.end(), t.begin(), t.end());
-          std::vector<Rank>().swap(t);  // keep the peak near one copy of the tokens
-        }
         export_tokens(std::move(results), rows, token_starts, exported);
       }
     } catch (const tokcount::Error& e) {
