@@ -9,6 +9,20 @@
 
 static int failures = 0;
 
+/* tokcount_encode_batch's callback: sums the token counts it is handed, in order. */
+struct batch_sum {
+  size_t next_index, tokens;
+  int out_of_order;
+};
+static int add_tokens(void* user, size_t index, const uint32_t* ids, size_t len) {
+  struct batch_sum* sum = (struct batch_sum*)user;
+  (void)ids;
+  if (index != sum->next_index) sum->out_of_order = 1;
+  sum->next_index = index + 1;
+  sum->tokens += len;
+  return 0;
+}
+
 #define CHECK(cond)                                                            \
   do {                                                                         \
     if (!(cond)) {                                                             \
@@ -112,6 +126,23 @@ int main(void) {
     CHECK_STATUS(tokcount_count_up_to(enc, text, text_len, 0, 2, &count, &exceeded),
                  TOKCOUNT_OK);
     CHECK(exceeded == 1);
+  }
+
+  /* batches: counts into an array, tokens through a callback in input order */
+  {
+    tokcount_str texts[3];
+    size_t counts[3], delivered = 0;
+    struct batch_sum sum = {0, 0, 0};
+    texts[0].data = text;
+    texts[0].len = text_len;
+    texts[1].data = "second";
+    texts[1].len = 6;
+    texts[2] = texts[0];
+    CHECK_STATUS(tokcount_count_batch(enc, texts, 3, 0, 2, counts), TOKCOUNT_OK);
+    CHECK_STATUS(tokcount_encode_batch(enc, texts, 3, NULL, 2, add_tokens, &sum, &delivered),
+                 TOKCOUNT_OK);
+    CHECK(delivered == 3 && sum.next_index == 3 && !sum.out_of_order);
+    CHECK(sum.tokens == counts[0] + counts[1] + counts[2]);
   }
 
   tokcount_encoding_free(enc);
