@@ -1,7 +1,8 @@
 // encode / count / count_up_to of arbitrary bytes on every built-in encoding, with and
 // without special tokens, strict and lossy UTF-8. Oracles: count() == encode().size();
 // count_up_to agrees; decode(encode(x)) == x for valid UTF-8 (== the U+FFFD-replaced text in
-// lossy mode); encode_bytes round-trips any bytes; the C API gives the same count.
+// lossy mode); encode_bytes round-trips any bytes; the C API gives the same count, and its
+// batch call the same tokens.
 #include "fuzz_common.hpp"
 #include "tokcount/tokcount.h"
 
@@ -64,6 +65,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(st == TOKCOUNT_OK && n == ids.size());
     } else {
       FUZZ_CHECK(st == static_cast<tokcount_status>(code));
+    }
+    // The batch entry point: the same tokens through its callback, or the same status with
+    // nothing delivered.
+    tokcount_options copts{};
+    copts.flags = flags;
+    const tokcount_str one[] = {{text.data(), text.size()}};
+    std::vector<std::uint32_t> got;
+    std::size_t delivered = 99;
+    const auto collect = [](void* user, std::size_t, const std::uint32_t* t, std::size_t len) {
+      static_cast<std::vector<std::uint32_t>*>(user)->assign(t, t + len);
+      return 0;
+    };
+    const tokcount_status bst = tokcount_encode_batch(h, one, 1, &copts, 1, collect, &got, &delivered);
+    if (ok) {
+      FUZZ_CHECK(bst == TOKCOUNT_OK && delivered == 1 && got == ids);
+    } else {
+      FUZZ_CHECK(bst == static_cast<tokcount_status>(code) && delivered == 0);
     }
   }
   tokcount_encoding_free(h);
