@@ -39,6 +39,10 @@ static_assert(TOKCOUNT_MAX_INPUT_BYTES == tokcount::kMaxInputBytes);
 static_assert(TOKCOUNT_NO_OFFSET == tokcount::kNoOffset);
 static_assert(sizeof(tokcount::Rank) == sizeof(uint32_t));
 
+// Thrown through encode_batch_in_order when the C callback asks to stop: unwinds the batch
+// (pool threads finish their current text and quit) without being an error.
+struct BatchStopped {};
+
 tokcount_options flag_options(uint32_t flags) {
   tokcount_options options{};
   options.flags = flags;
@@ -253,12 +257,6 @@ tokcount_status tokcount_count_batch(const tokcount_encoding* enc, const tokcoun
   const tokcount_options options = flag_options(flags);
   return tokcount_count_batch_ex(enc, texts, count, &options, num_threads, out_counts);
 }
-
-namespace {
-// Thrown through encode_batch_in_order when the C callback asks to stop: unwinds the batch
-// (pool threads finish their current text and quit) without being an error.
-struct BatchStopped {};
-}  // namespace
 
 tokcount_status tokcount_encode_batch(const tokcount_encoding* enc, const tokcount_str* texts,
                                       size_t count, const tokcount_options* options,
