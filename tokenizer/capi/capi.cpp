@@ -43,6 +43,17 @@ static_assert(sizeof(tokcount::Rank) == sizeof(uint32_t));
 // (pool threads finish their current text and quit) without being an error.
 struct BatchStopped {};
 
+// A batch's texts as views, each checked like a single text argument.
+std::vector<std::string_view> batch_views(const tokcount_str* texts, size_t count) {
+  if (count != 0 && texts == nullptr) invalid("text array is NULL");
+  std::vector<std::string_view> views;
+  views.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    views.push_back(text_arg(texts[i].data, texts[i].len, "a text in the batch is NULL"));
+  }
+  return views;
+}
+
 tokcount_options flag_options(uint32_t flags) {
   tokcount_options options{};
   options.flags = flags;
@@ -238,13 +249,8 @@ tokcount_status tokcount_count_batch_ex(const tokcount_encoding* enc, const tokc
                                         unsigned num_threads, size_t* out_counts) {
   return guarded([&] {
     const auto& encoding = handle_arg(enc);
-    if (count != 0 && texts == nullptr) invalid("text array is NULL");
+    const std::vector<std::string_view> views = batch_views(texts, count);
     if (count != 0 && out_counts == nullptr) invalid("output counts array is NULL");
-    std::vector<std::string_view> views;
-    views.reserve(count);
-    for (size_t i = 0; i < count; ++i) {
-      views.push_back(text_arg(texts[i].data, texts[i].len, "a text in the batch is NULL"));
-    }
     const auto counts = encoding.count_batch(views, encode_options(options), num_threads);
     std::copy(counts.begin(), counts.end(), out_counts);
     return TOKCOUNT_OK;
@@ -265,13 +271,8 @@ tokcount_status tokcount_encode_batch(const tokcount_encoding* enc, const tokcou
   size_t delivered = 0;
   const tokcount_status status = guarded([&] {
     const auto& encoding = handle_arg(enc);
-    if (count != 0 && texts == nullptr) invalid("text array is NULL");
+    const std::vector<std::string_view> views = batch_views(texts, count);
     if (on_tokens == nullptr) invalid("callback is NULL");
-    std::vector<std::string_view> views;
-    views.reserve(count);
-    for (size_t i = 0; i < count; ++i) {
-      views.push_back(text_arg(texts[i].data, texts[i].len, "a text in the batch is NULL"));
-    }
     try {
       encoding.encode_batch_in_order(views, encode_options(options), num_threads,
                                      [&](std::size_t first, std::span<std::vector<tokcount::Rank>> results) {
