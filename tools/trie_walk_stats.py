@@ -25,14 +25,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("text")
     ap.add_argument("-e", "--encoding", default="o200k_base")
-    ap.add_argument("--bytes", type=int, default=300_000, help="characters of the text to use")
+    ap.add_argument("--chars", type=int, default=300_000, help="characters of the text to use")
     args = ap.parse_args()
     prefixes = set()
     for line in (REPO / "bpe_data" / f"{args.encoding}.tiktoken").read_bytes().splitlines():
         token = base64.b64decode(line.split()[0])
         prefixes.update(token[:i] for i in range(1, len(token) + 1))
     enc = tokcount.get_encoding(args.encoding)
-    text = Path(args.text).read_text(encoding="utf-8")[: args.bytes]
+    text = Path(args.text).read_text(encoding="utf-8")[: args.chars]
     data = text.encode()
     byte_probes = char_probes = pos = 0
     tokens = enc.encode_ordinary(text)
