@@ -1,6 +1,8 @@
-// The two merge loops (short: tiktoken's linear scan; long: heap) must agree on every piece.
+// The merge loops must agree on every piece (short: tiktoken's linear scan; long: heap; backtracking),
+// and the piece memo must give back exactly what they produce.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -281,4 +283,90 @@ TEST(Merge, CompatibleMatchesReMerging) {
     }
     EXPECT_GT(incompatible, 100u);  // both answers occur
   }
+}
+
+namespace {
+
+using tokcount::merge::PieceMemo;
+
+PieceMemo::Key key_of(const std::string& s) {
+  return PieceMemo::key_of(reinterpret_cast<const std::uint8_t*>(s.data()), s.size(), s.size());
+}
+
+std::vector<Rank> memo_find(PieceMemo& memo, const std::string& s) {
+  const PieceMemo::Key k = key_of(s);
+  Rank out[PieceMemo::kMaxPiece];
+  const std::size_t count = memo.find(k, memo.set_of(k), out);
+  return {out, out + count};
+}
+
+}  // namespace
+
+TEST(PieceMemo, ShortPiecesOfManyTokensAreMemoizedExactly) {
+  // Pieces of 2..16 bytes with 1..16 tokens (Chinese, Cyrillic, punctuation mixes: many are
+  // more tokens than an entry holds inline), looked up in random order and repeated: every
+  // hit must be exactly what encode_piece gives, and every piece must hit once stored.
+  const auto& v = builtin_table(BuiltinVocab::kCl100k);
+  const std::string alphabet[] = {"\xE4\xB8\xAD", "\xE6\x96\x87", "\xE9\xBE\x98", "\xD0\xB6", "\xD1\x89", "\xD0\xB0",
+                                  "\xF0\x9F\x98\x80", "x", "Q", "!", "~", "\xC3\xA9"};
+  std::mt19937 rng(5);
+  std::vector<std::string> pieces;
+  while (pieces.size() < 3000) {
+    std::string s;
+    const std::size_t len = 2 + rng() % 15;
+    while (s.size() < len) s += alphabet[rng() % std::size(alphabet)];
+    if (s.size() <= PieceMemo::kMaxPiece) pieces.push_back(s);
+  }
+  PieceMemo memo;
+  std::size_t spilled = 0, hits = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::shuffle(pieces.begin(), pieces.end(), rng);
+    for (const std::string& s : pieces) {
+      std::vector<Rank> expect;
+      tokcount::merge::encode_piece(v, reinterpret_cast<const std::uint8_t*>(s.data()), s.size(),
+                                    [&](Rank r) { expect.push_back(r); });
+      const std::vector<Rank> found = memo_find(memo, s);
+      if (!found.empty()) {
+        ASSERT_EQ(found, expect) << "piece of " << s.size() << " bytes";
+        ++hits;
+        continue;
+      }
+      const PieceMemo::Key k = key_of(s);
+      Rank out[PieceMemo::kMaxPiece];
+      const std::size_t count = tokcount::merge::resolve_and_memoize(
+          v, memo, k, memo.set_of(k), reinterpret_cast<const std::uint8_t*>(s.data()), s.size(), out);
+      ASSERT_EQ(std::vector<Rank>(out, out + count), expect);
+      ASSERT_EQ(memo_find(memo, s), expect) << "a stored piece must hit";
+      spilled += expect.size() > PieceMemo::kInlineTokens;
+    }
+  }
+  EXPECT_GT(spilled, 1000u);          // the pieces exercise the spill arena
+  EXPECT_GT(hits, 2 * pieces.size());  // 3000 distinct pieces fit: rounds 2 and 3 all hit (repeats in round 1 too)
+}
+
+TEST(PieceMemo, SpilledEntryFromAnOlderArenaEpochIsAMiss) {
+  // When the spill arena fills it starts over; an entry written before may now point at
+  // another piece's tokens. It must read as a miss, never as those tokens.
+  PieceMemo memo;
+  const std::string first = "first piece";
+  const PieceMemo::Key first_key = key_of(first);
+  const std::size_t first_set = memo.set_of(first_key);
+  const std::vector<Rank> first_tokens = {1, 2, 3, 4, 5, 6};
+  memo.insert(first_key, first_set, first_tokens.data(), first_tokens.size());
+  ASSERT_EQ(memo_find(memo, first), first_tokens);
+  // Fill the arena past its end with pieces of other sets (so `first` stays in its set).
+  const std::vector<Rank> other_tokens(PieceMemo::kMaxPiece, 77);
+  std::size_t written = first_tokens.size();
+  for (std::uint32_t i = 0; written <= PieceMemo::kSpillRanks + other_tokens.size(); ++i) {
+    std::string s = "p";
+    s.append(reinterpret_cast<const char*>(&i), sizeof i);
+    const PieceMemo::Key k = key_of(s);
+    if (memo.set_of(k) == first_set) continue;
+    memo.insert(k, memo.set_of(k), other_tokens.data(), other_tokens.size());
+    written += other_tokens.size();
+  }
+  EXPECT_TRUE(memo_find(memo, first).empty()) << "a stale spilled entry answered";
+  // A fresh insert of the same piece hits again.
+  memo.insert(first_key, first_set, first_tokens.data(), first_tokens.size());
+  EXPECT_EQ(memo_find(memo, first), first_tokens);
 }

@@ -137,7 +137,7 @@ std::size_t resolve_and_memoize(const VocabTable& v, PieceMemo& memo, const Piec
                                 std::size_t set, const std::uint8_t* p, std::size_t n, Rank* out) {
   std::size_t count = 0;
   encode_piece(v, p, n, [&](Rank r) { out[count++] = r; });  // n <= 16: at most 16 tokens
-  if (count <= PieceMemo::kMaxTokens) memo.insert(key, set, out, count);
+  memo.insert(key, set, out, count);
   return count;
 }
 

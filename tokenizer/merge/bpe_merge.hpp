@@ -123,8 +123,8 @@ void encode_piece(const VocabTable& v, const std::uint8_t* p, std::size_t n, Emi
 // long-piece paths are not worth inlining.
 std::span<const Rank> long_piece_tokens(const VocabTable& v, PieceMemo& memo, const std::uint8_t* p, std::size_t n);
 
-// A memo miss: the tokens of a piece of 2..PieceMemo::kMaxPiece bytes, stored in the memo when
-// there are few enough. Kept out of line: after warm-up it runs for a tiny share of pieces.
+// A memo miss: the tokens of a piece of 2..PieceMemo::kMaxPiece bytes, stored in the memo.
+// Kept out of line: after warm-up it runs for a tiny share of pieces.
 std::size_t resolve_and_memoize(const VocabTable& v, PieceMemo& memo, const PieceMemo::Key& key,
                                 std::size_t set, const std::uint8_t* p, std::size_t n, Rank* out);
 
