@@ -5,7 +5,10 @@
 //   lookup/whole_piece/<enc>/<input>   one vocabulary probe per pre-tokenized piece
 //   merge/short/<enc>/<input>          the short-piece loop on the pieces that are not tokens
 //   merge/long/<enc>/<bytes>           the heap loop on one random-letter piece
-//   encode/ count/ <enc>/<input>       the whole pipeline through the public API
+//   encode/ count/ <enc>/<input>       the whole pipeline through the public API (one text, repeated:
+//                                      after the first pass its pieces are all memoized)
+//   encode_unseen/<enc>/<input>        the second half of the input, after the first half warmed
+//                                      fresh memos (new text in the memo's steady state)
 //   batch/<enc>/<input>/threads:N      encode_batch over the input cut into ~1.7 KB documents
 //   call/<enc>/10_bytes                per-call cost on a 10-byte string
 //   generated/<enc>/<kind>             every generated kind of bench/inputs.hpp at 1 MB
@@ -19,6 +22,7 @@
 // rate basis (less noisy on a shared machine); the batch benchmarks use wall time.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +31,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "inputs.hpp"
@@ -227,6 +233,35 @@ void BM_Encode(benchmark::State& state, const char* encoding, const std::string*
   set_rates(state, text->size(), out.size());
 }
 
+// Text the memos have not seen: each iteration runs on a new thread (so its thread-local piece
+// memo and pair verdicts start empty), encodes the first half of the input untimed, then times
+// the second half. Why: encode/ repeats one text, so after the first iteration every piece of
+// it is memoized, which measures repeated traffic; this measures new text of the same language
+// with the memo in its steady state (its short pieces recur, its long ones mostly do not).
+void BM_EncodeUnseen(benchmark::State& state, const char* encoding, const std::string* text) {
+  const EncodingPtr enc = Encoding::get(encoding);
+  const tokcount::EncodeOptions ordinary{tokcount::TokenSet::none(), tokcount::TokenSet::none()};
+  std::size_t half = text->size() / 2;
+  while (half < text->size() && (static_cast<unsigned char>((*text)[half]) & 0xC0) == 0x80) ++half;  // a character start
+  const std::string_view first(text->data(), half), second(text->data() + half, text->size() - half);
+  std::size_t tokens = 0;
+  for (auto _ : state) {
+    double seconds = 0;
+    std::thread worker([&] {
+      std::vector<Rank> out;
+      enc->encode_into(first, ordinary, out);
+      out.clear();
+      const auto start = std::chrono::steady_clock::now();
+      enc->encode_into(second, ordinary, out);
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      tokens = out.size();
+    });
+    worker.join();
+    state.SetIterationTime(seconds);
+  }
+  set_rates(state, second.size(), tokens);
+}
+
 void BM_Count(benchmark::State& state, const char* encoding, const std::string* text) {
   const EncodingPtr enc = Encoding::get(encoding);
   std::size_t n = 0;
@@ -324,6 +359,9 @@ int register_all() {
     for (const char* e : encodings) {
       benchmark::RegisterBenchmark(("encode/" + std::string(e) + "/" + in.name).c_str(), BM_Encode, e, &in.text);
       benchmark::RegisterBenchmark(("count/" + std::string(e) + "/" + in.name).c_str(), BM_Count, e, &in.text);
+      benchmark::RegisterBenchmark(("encode_unseen/" + std::string(e) + "/" + in.name).c_str(), BM_EncodeUnseen, e,
+                                   &in.text)
+          ->UseManualTime();
       benchmark::RegisterBenchmark(("batch/" + std::string(e) + "/" + in.name).c_str(), BM_Batch, e, &in.text)
           ->ArgName("threads")
           ->Arg(1)

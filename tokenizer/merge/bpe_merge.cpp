@@ -100,7 +100,7 @@ std::span<const Rank> long_piece_tokens(const VocabTable& v, PieceMemo& memo, co
 const Rank* PieceMemo::find_long(const std::uint8_t* p, std::size_t n, std::uint64_t hash, std::size_t& count) noexcept {
   if (!long_sets_) return nullptr;
   LongSet& set = long_sets_[hash >> (64 - kLongSetBits)];
-  for (std::size_t w = 0; w < 4; ++w) {
+  for (std::size_t w = 0; w < kLongWays; ++w) {
     const LongEntry e = set.way[w];
     if (e.hash != hash || e.len != n || std::memcmp(arena_.get() + e.offset, p, n) != 0) continue;
     for (std::size_t i = w; i > 0; --i) set.way[i] = set.way[i - 1];  // LRU
@@ -127,7 +127,7 @@ void PieceMemo::insert_long(const std::uint8_t* p, std::size_t n, std::uint64_t 
   std::memcpy(arena_.get() + arena_used_, p, n);
   std::memcpy(arena_.get() + tokens_at, tokens, count * sizeof(Rank));
   LongSet& set = long_sets_[hash >> (64 - kLongSetBits)];
-  for (std::size_t i = 3; i > 0; --i) set.way[i] = set.way[i - 1];
+  for (std::size_t i = PieceMemo::kLongWays - 1; i > 0; --i) set.way[i] = set.way[i - 1];
   set.way[0] = LongEntry{hash, static_cast<std::uint32_t>(arena_used_), static_cast<std::uint16_t>(n),
                          static_cast<std::uint16_t>(count)};
   arena_used_ += need;
