@@ -15,6 +15,13 @@ How a number is made (the honesty rules):
     cache of whole texts, prefixes or huge pieces cannot turn repetition into speed, while
     piece-level memos work as on real traffic. (Documents in batch/loop modes are repeated as
     they are.) The first call on each input, the text as is, is also reported: "cold".
+  * Unseen text ("unseen" mode, corpora, 1 CPU): the rotations above defeat whole-text caches
+    but not piece memos, which after the first call hold every piece of the corpus: that is
+    the speed on text seen before. For text not seen before, each tool gets fresh workers per
+    encoding and corpus, the corpus is cut into reps + 1 slices, the first is the cold call and
+    repetition r times slice r + 1 once: every timed call is new text, with the memos warmed by
+    the slices before it, as on a stream of new documents. Ids are checked on every slice after
+    the timing (checking first would show the slices to the memos).
   * Ratios are to tiktoken on the same input, encoding and thread count; "count" is compared
     with tiktoken's encode (tiktoken has no count).
   * Threads: "1 CPU" pins each worker to one core (a tool that spawns threads gets no second
@@ -67,7 +74,7 @@ class Cell:
     encoding: str
     input: str
     group: str
-    mode: str  # encode | count | batch | loop | batch_1t (tokcount, one thread, multi-CPU phase)
+    mode: str  # encode | count | batch | loop | unseen | batch_1t (tokcount, one thread, multi-CPU phase)
     cpus: int
     tool: str
     bytes: int = 0
@@ -338,6 +345,69 @@ class Run:
             finally:
                 for w in workers.values():
                     w.close()
+            if cpus == 1 and "unseen" in self.args.modes:
+                for enc in self.args.encodings:
+                    for inp in inputs:
+                        if inp.group in ("corpus", "text", "user"):
+                            self.measure_unseen(enc, inp, cpu_set)
+
+    def measure_unseen(self, enc: str, inp: Input, cpu_set: set[int]) -> None:
+        a = self.args
+        slices = InputSet(self.driver, self.work).slices(inp, a.reps + 1)
+        workers = self.start_workers(1, cpu_set)
+        try:
+            loaded = self.load(workers, enc, 1)
+            tools = [t for t in a.tools if t in loaded]
+            cells: dict[str, Cell] = {}
+            mean_bytes = sum(x.bytes for x in slices[1:]) // max(1, len(slices) - 1)
+            for tool in tools:
+                c = Cell(enc, inp.name, inp.group, "unseen", 1, tool, bytes=mean_bytes)
+                cells[tool] = c
+                self.cells.append(c)
+                try:
+                    first = workers[tool].request(["time", enc, "encode", "1", str(slices[0].path), "1"], a.timeout)
+                    c.cold = first["seconds"]
+                    c.cold_mb_s = slices[0].bytes / c.cold / 1e6 if c.cold else None
+                except Timeout as e:
+                    c.status, c.note = "timeout", f"first call: {e}"
+                except WorkerError as e:
+                    c.status, c.note = ("skip" if e.skip else "error"), str(e)
+            live = [t for t in tools if cells[t].status == "ok"]
+            for rep in range(a.reps):
+                part = slices[rep + 1]
+                for tool in live[rep % len(live):] + live[:rep % len(live)] if live else []:
+                    c = cells[tool]
+                    if c.status != "ok":
+                        continue
+                    try:
+                        reply = workers[tool].request(["time", enc, "encode", "1", str(part.path), "1"], a.timeout)
+                        # Per call, scaled to the mean slice size (the slices differ by a line or so).
+                        c.samples.append(reply["seconds"] * mean_bytes / max(1, part.bytes))
+                        c.tokens = reply["tokens"]
+                    except Timeout as e:
+                        c.status, c.note = "timeout", str(e)
+                    except WorkerError as e:
+                        c.status, c.note = "error", str(e)
+            # Correct on every slice, checked now that the timing is done.
+            for part in slices:
+                self.ref_ids.pop((enc, inp.name), None)  # cached per input name: each slice is new
+                ref = self.reference(workers, enc, part)
+                for tool in live:
+                    c = cells[tool]
+                    if c.status != "ok" or tool == CPP:
+                        continue
+                    key = (tool, enc, inp.name, "encode", 1)
+                    self.verified.pop(key, None)  # verify() caches per input name: each slice is new
+                    why = self.verify(workers[tool], enc, part, "encode", 1, ref, None)
+                    self.verified.pop(key, None)
+                    if why:
+                        c.status, c.note = "mismatch", f"{part.what}: {why}"
+                self.ref_ids.pop((enc, inp.name), None)
+            line = "  ".join(f"{t}={cells[t].mb_s:.1f}" if cells[t].mb_s else f"{t}:{cells[t].status}" for t in tools)
+            print(f"  {enc:12} {inp.name:28} unseen 1cpu  MB/s: {line}", flush=True)
+        finally:
+            for w in workers.values():
+                w.close()
 
     @staticmethod
     def modes(inp: Input, cpus: int) -> list[str]:
@@ -477,7 +547,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--groups", default="corpora,adversarial,pathological,shapes",
                    help="input groups (default %(default)s)")
     p.add_argument("--kinds", default="", help="only these generated kinds (comma-separated; default all)")
-    p.add_argument("--modes", default="encode,count,batch,loop", help="default %(default)s")
+    p.add_argument("--modes", default="encode,count,batch,loop,unseen", help="default %(default)s")
     p.add_argument("--sections", default="throughput,startup,memory,overhead", help="default %(default)s")
     p.add_argument("--threads", default="1,2", help="CPU counts to measure (default %(default)s)")
     p.add_argument("--sizes", default="1M", help="sizes of generated inputs, e.g. 1K,100K,1M,10M (default %(default)s)")

@@ -140,6 +140,25 @@ class InputSet:
                          f"the same {size_label(total)} as one document"))
         return out
 
+    def slices(self, base: Input, count: int) -> list[Input]:
+        """`base` cut into `count` consecutive slices of about equal size, each ending at a line
+        end (or a character boundary): the "unseen" mode times each slice once, after the ones
+        before it, so no timed call sees text seen before."""
+        data = base.path.read_bytes()
+        d = self.dir / "unseen"
+        d.mkdir(exist_ok=True)
+        out, start = [], 0
+        for i in range(count):
+            end = len(data) if i == count - 1 else max(start, len(data) * (i + 1) // count)
+            if end < len(data):
+                nl = data.find(b"\n", end, end + 4096)
+                end = nl + 1 if nl >= 0 else len(cut_utf8(data, end))
+            path = d / f"{base.name}.{i}.txt"
+            path.write_bytes(data[start:end])
+            out.append(Input(base.name, base.group, path, end - start, f"slice {i + 1} of {count} of {base.name}"))
+            start = end
+        return out
+
     def _one(self, base: Input, data: bytes, total: int) -> Path:
         path = self.dir / f"{base.name}_one_{size_label(total)}.txt"
         path.write_bytes(data)

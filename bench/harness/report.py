@@ -14,6 +14,7 @@ CPP, PY, REF = "tokcount-cpp", "tokcount-py", "tiktoken"
 MARK_START, MARK_END = "<!-- bench:summary:start -->", "<!-- bench:summary:end -->"
 MODE_TITLES = {
     "encode": "encode (one document per call)",
+    "unseen": "encode, text not seen before (each sample a new slice of the corpus, fresh workers)",
     "count": "count only (ratio to tiktoken's encode)",
     "loop": "many documents, one call each",
     "batch": "batch call over the documents",
@@ -78,7 +79,7 @@ def cell_text(r: Results, enc, inp, mode, cpus, tool) -> str:
 
 def wide_tables(r: Results, lines: list[str]) -> None:
     for cpus in sorted({c["cpus"] for c in r.cells}):
-        for mode in ("encode", "count", "loop", "batch"):
+        for mode in ("encode", "unseen", "count", "loop", "batch"):
             keys = r.keys(mode, cpus)
             if not keys:
                 continue
@@ -181,6 +182,10 @@ def summary(r: Results) -> str:
     ratio_row("encode, source code", code, 15)
     ratio_row("encode, CJK / multilingual", multi, 10)
     ratio_row("count only vs tiktoken's encode", en + code + multi, 25, mode="count")
+    # The same targets on text not seen before (the rows above: text whose pieces the memos hold).
+    ratio_row("unseen text: encode, English prose", en, 20, mode="unseen")
+    ratio_row("unseen text: encode, source code", code, 15, mode="unseen")
+    ratio_row("unseen text: encode, CJK / multilingual", multi, 10, mode="unseen")
 
     giga = []
     for enc in encs:
