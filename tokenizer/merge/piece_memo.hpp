@@ -8,8 +8,10 @@
 // are identical with or without it (the tests run both).
 //
 // Layout: 4-way set-associative with LRU; a set is two adjacent 64-byte lines holding four
-// 32-byte entries (key = up to 16 bytes + length, value = up to 3 tokens); 64K entries in 2 MiB.
-// (Two ways thrashed: with 21k distinct pieces in 32k two-way sets, 1.6% of lookups missed.)
+// 32-byte entries (key = up to 16 bytes + length, value = up to 3 tokens); 128K entries in 4 MiB.
+// (Two ways thrashed: with 21k distinct pieces in 32k two-way sets, 1.6% of lookups missed.
+// 64K entries thrashed on German: its 3 MB corpus has 56k distinct short o200k pieces, a
+// quarter of the sets overflowed, and repeated German text ran at 60 MB/s instead of 95.)
 // A short piece of more than 3 tokens keeps its tokens in a spill arena, its entry pointing
 // there. Why: such pieces are common outside English (o200k: 16% of a Chinese text's bytes;
 // cl100k: 23% of Russian) and were merged again on every occurrence. Pieces of 17..256 bytes
@@ -123,7 +125,7 @@ class PieceMemo {
   static PieceMemo& for_thread(const vocab::VocabTable& vocab);
 
  private:
-  static constexpr unsigned kSetBits = 14;  // 16384 sets x 128 B = 2 MiB, 65536 pieces
+  static constexpr unsigned kSetBits = 15;  // 32768 sets x 128 B = 4 MiB, 131072 pieces
   static constexpr std::size_t kWays = 4;
   struct Entry {  // all-zero = empty (len 0: pieces are never empty)
     std::uint64_t lo, hi;
