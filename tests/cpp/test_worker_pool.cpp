@@ -1,5 +1,5 @@
-// The batch worker pool: every item runs exactly once, several callers at once, a caller
-// whose helpers are all busy still finishes, batches work in a forked child, and batch
+// The batch worker pool: every item runs exactly once, several callers at once, helpers that
+// are polling or asleep both serve a batch, a caller whose helpers are all busy still finishes, batches work in a forked child, and batch
 // results equal single calls on warm and cold pool threads.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +51,30 @@ TEST(WorkerPool, ManyCallersAtOnce) {
   }
   for (auto& t : callers) t.join();
   EXPECT_EQ(bad.load(), 0);
+}
+
+TEST(WorkerPool, HelpersAwakeAndAsleepBothServeBatches) {
+  // Pool threads poll for ~100 us after a batch, then sleep on the condition variable; a batch
+  // may arrive in either state, and a caller may find its helper still finishing a chunk
+  // (it polls for it) or already done. Alternate back-to-back batches with gaps well past the
+  // polling window, with helpers whose items take long enough to outlast the caller's share.
+  for (int round = 0; round < 40; ++round) {
+    std::vector<std::atomic<int>> seen(64);
+    std::atomic<std::size_t> next{0};
+    const bool slow_helpers = round % 3 == 0;
+    auto helper = [&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < seen.size();) {
+        if (slow_helpers) std::this_thread::sleep_for(std::chrono::microseconds(300));
+        seen[i].fetch_add(1);
+      }
+    };
+    auto caller = [&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < seen.size();) seen[i].fetch_add(1);
+    };
+    run_on_pool(2, helper, caller);
+    for (std::size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i].load(), 1) << "round " << round << " item " << i;
+    if (round % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // helpers go to sleep
+  }
 }
 
 TEST(WorkerPool, CallerFinishesWhileHelpersAreBusy) {
