@@ -79,7 +79,10 @@ def test_concurrent_first_use_of_lazy_state():
 
 def test_long_calls_release_the_gil():
     enc = tokcount.get_encoding("cl100k_base")
-    text = "The quick brown fox jumps over the lazy dog. 1234567 " * 1_000_000  # ~50 MB
+    unit = "The quick brown fox jumps over the lazy dog. 1234567 "
+    # Every unit after the first is pre-tokenized the same way, so the count is linear in the
+    # number of units from 2 on: the expected count of a huge text without encoding it.
+    two, three = len(enc.encode(unit * 2)), len(enc.encode(unit * 3))
 
     ticks = 0
     stop = threading.Event()
@@ -93,17 +96,25 @@ def test_long_calls_release_the_gil():
     thread = threading.Thread(target=ticker)
     thread.start()
     try:
-        time.sleep(0.05)
-        before = ticks
-        start = time.perf_counter()
-        n = enc.count(text)
-        elapsed = time.perf_counter() - start
-        during = ticks - before
+        # The call must last long enough to observe: double the text (from ~50 MB) until it
+        # takes over 0.1 s; how far depends on the machine (the memo makes repeated text fast).
+        reps = 1_000_000
+        while True:
+            text = unit * reps
+            time.sleep(0.05)
+            before = ticks
+            start = time.perf_counter()
+            n = enc.count(text)
+            elapsed = time.perf_counter() - start
+            during = ticks - before
+            if elapsed > 0.1 or reps >= 8_000_000:
+                break
+            reps *= 2
     finally:
         stop.set()
         thread.join()
-    assert n == len(enc.encode(text))
+    assert n == two + (reps - 2) * (three - two)
     # Holding the GIL, the ticker could run only around the call's edges (a switch interval,
     # 5 ms, each side: ~20 ticks at most); released, it ticks all through the call.
-    assert elapsed > 0.1, "input too small to observe"
+    assert elapsed > 0.1, f"input too small to observe ({reps} units counted in {elapsed:.3f}s)"
     assert during >= 50, f"ticker ran {during} times in {elapsed:.3f}s"
