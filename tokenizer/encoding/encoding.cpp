@@ -136,8 +136,14 @@ namespace {
 // when the line moves) is rare, and the last chunk leaves little idle time at the end.
 constexpr std::size_t kChunkBytes = 4 * 1024;
 
+// Never more threads than CPUs (but 2 on a 1-CPU machine, so the parallel path still runs and
+// is tested there). Why: threads beyond the CPUs only take turns on them, with their memos
+// competing for the caches; Python's encode_batch (tiktoken's default num_threads=8) ran at
+// 49 MB/s on 2 CPUs with 8 threads and 115 MB/s with 2 (29-byte documents).
 unsigned threads_for(std::size_t n, unsigned threads) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = cpus;
+  threads = std::min(threads, std::max(2u, cpus));
   return static_cast<unsigned>(std::min<std::size_t>(threads, n));
 }
 

@@ -81,7 +81,7 @@ class Pool {
       queued_.fetch_sub(job.queued, std::memory_order_relaxed);
       job.queued = 0;
     }
-    if (job.running != 0) {  // a helper is finishing its last chunk: poll, then sleep
+    if (job.running != 0 && max_spinners_ > 0) {  // a helper is finishing its last chunk: poll, then sleep
       lock.unlock();
       spin_until([&] { return job.maybe_done.load(std::memory_order_acquire); });
       lock.lock();
@@ -93,10 +93,16 @@ class Pool {
   void work() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
+      // At most one idle thread per CPU but the caller's polls: with more threads than CPUs
+      // (tiktoken's num_threads=8 on a 2-CPU machine), pollers would take the CPUs from the
+      // threads still encoding and from the caller's work between batches.
       if (queue_.empty()) {
-        lock.unlock();
-        spin_until([&] { return queued_.load(std::memory_order_acquire) != 0; });
-        lock.lock();
+        if (spinners_.fetch_add(1, std::memory_order_relaxed) < max_spinners_) {
+          lock.unlock();
+          spin_until([&] { return queued_.load(std::memory_order_acquire) != 0; });
+          lock.lock();
+        }
+        spinners_.fetch_sub(1, std::memory_order_relaxed);
       }
       wake_.wait(lock, [&] { return !queue_.empty(); });
       Job* job = queue_.front();
@@ -119,6 +125,8 @@ class Pool {
   std::condition_variable wake_;
   std::deque<Job*> queue_;
   std::atomic<std::size_t> queued_{0};  // = queue_.size(), readable without the lock (polling)
+  std::atomic<unsigned> spinners_{0};    // threads in (or deciding on) the polling above
+  const unsigned max_spinners_ = std::max(1u, std::thread::hardware_concurrency()) - 1;
   std::vector<std::thread> threads_;  // never joined: the pool lives as long as the process
 };
 

@@ -156,7 +156,8 @@ class Encoding {
   CountResult count_up_to(std::string_view text, std::size_t limit,
                           const EncodeOptions& options = {}) const;
 
-  // Batch forms on up to `num_threads` native threads (0 = hardware concurrency).
+  // Batch forms on up to `num_threads` native threads (0 = hardware concurrency; never more
+  // than the CPUs, or 2 on a 1-CPU machine).
   // Results are in input order; the first error (in input order) is thrown.
   std::vector<std::vector<Rank>> encode_batch(std::span<const std::string_view> texts,
                                               const EncodeOptions& options = {},
