@@ -1,6 +1,7 @@
 // The batch worker pool: every item runs exactly once, several callers at once, helpers that
-// are polling or asleep both serve a batch, a caller whose helpers are all busy still finishes, batches work in a forked child, and batch
-// results equal single calls on warm and cold pool threads.
+// are polling or asleep both serve a batch, a caller whose helpers are all busy still
+// finishes, batches work in a forked child, and batch results equal single calls on warm and
+// cold pool threads.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -81,7 +81,9 @@ class Pool {
       queued_.fetch_sub(job.queued, std::memory_order_relaxed);
       job.queued = 0;
     }
-    if (job.running != 0 && max_spinners_ > 0) {  // a helper is finishing its last chunk: poll, then sleep
+    // A helper is finishing its last chunk: poll, then sleep (not on one CPU: the poll would
+    // take the CPU from that helper).
+    if (job.running != 0 && max_spinners_ > 0) {
       lock.unlock();
       spin_until([&] { return job.maybe_done.load(std::memory_order_acquire); });
       lock.lock();
