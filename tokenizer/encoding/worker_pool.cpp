@@ -43,12 +43,12 @@ bool spin_until(Ready&& ready) {
   }
 }
 
-// One run_on_pool call, on its caller's stack. Counts are guarded by the pool's mutex.
+// One run_on_pool call, on its caller's stack. Counts change under the pool's mutex;
+// `running` is atomic so the caller can also poll it without the mutex.
 struct Job {
   const std::function<void()>* body = nullptr;
-  std::size_t queued = 0;   // helper slots not picked up yet
-  std::size_t running = 0;  // helpers inside body()
-  std::atomic<bool> maybe_done{false};  // set when `running` drops to 0: lets the caller poll
+  std::size_t queued = 0;                // helper slots not picked up yet
+  std::atomic<std::size_t> running{0};  // helpers inside body()
   std::condition_variable finished;
 };
 
@@ -85,7 +85,7 @@ class Pool {
     // take the CPU from that helper).
     if (job.running != 0 && max_spinners_ > 0) {
       lock.unlock();
-      spin_until([&] { return job.maybe_done.load(std::memory_order_acquire); });
+      spin_until([&] { return job.running.load(std::memory_order_acquire) == 0; });
       lock.lock();
     }
     job.finished.wait(lock, [&] { return job.running == 0; });
@@ -95,9 +95,9 @@ class Pool {
   void work() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      // At most one idle thread per CPU but the caller's polls: with more threads than CPUs
-      // (tiktoken's num_threads=8 on a 2-CPU machine), pollers would take the CPUs from the
-      // threads still encoding and from the caller's work between batches.
+      // At most one idle thread per CPU but the caller's polls: when several callers' batches
+      // have left more pool threads than CPUs, more pollers would take the CPUs from the
+      // threads still encoding and from the callers' work between batches.
       if (queue_.empty()) {
         if (spinners_.fetch_add(1, std::memory_order_relaxed) < max_spinners_) {
           lock.unlock();
@@ -116,10 +116,7 @@ class Pool {
       (*job->body)();
       lock.lock();
       // Under the lock: the caller cannot see running == 0 (and free the job) before this.
-      if (--job->running == 0) {
-        job->maybe_done.store(true, std::memory_order_release);
-        job->finished.notify_all();
-      }
+      if (job->running.fetch_sub(1, std::memory_order_acq_rel) == 1) job->finished.notify_all();
     }
   }
 

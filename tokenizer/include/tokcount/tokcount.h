@@ -194,7 +194,7 @@ TOKCOUNT_API tokcount_status tokcount_count_up_to_ex(const tokcount_encoding* en
                                                      int* out_exceeded);
 
 /* Counts of count texts into out_counts[0..count), on up to num_threads threads (0 = one per
- * core). On failure the status and last error are those of the first failing text (in
+ * core; never more than the cores, or 2 on one core). On failure the status and last error are those of the first failing text (in
  * input order) and out_counts is unspecified. */
 TOKCOUNT_API tokcount_status tokcount_count_batch(const tokcount_encoding* enc,
                                                   const tokcount_str* texts, size_t count,
@@ -211,7 +211,8 @@ TOKCOUNT_API tokcount_status tokcount_count_batch_ex(const tokcount_encoding* en
 typedef int (*tokcount_tokens_callback)(void* user_data, size_t index, const uint32_t* tokens,
                                         size_t len);
 
-/* Tokens of count texts, on up to num_threads threads (0 = one per core), handed to on_tokens
+/* Tokens of count texts, on up to num_threads threads (0 = one per core; never more than the
+ * cores, or 2 on one core), handed to on_tokens
  * on the calling thread in input order (texts 0, 1, 2, ...) while pool threads encode later
  * texts: the caller needs no output buffers sized in advance and no locking. options = NULL
  * means tiktoken's defaults. *out_delivered (may be NULL) receives how many texts were
